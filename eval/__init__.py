@@ -1,0 +1,1 @@
+"""Offline evaluation of answers against facts taken from the documents."""

