@@ -48,7 +48,10 @@ class Container:
     def engine(self):
         from service.rag.engine import AnswerEngine
 
-        return AnswerEngine(self.settings, self.retriever, self.conversations)
+        from service.rag.semantic import WordVectors
+
+        word_vectors = WordVectors(lambda words: self.embed_model.get_text_embedding_batch(words))
+        return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors)
 
     @cached_property
     def ingestor(self):

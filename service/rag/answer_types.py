@@ -7,15 +7,29 @@ check re-ranks candidates and is one of the two abstention signals (see docs/abs
 from __future__ import annotations
 
 import re
+from typing import AbstractSet as Set
 
 from service.rag.text import STOPWORDS, stem, words
 
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|dozen|several)"
 _NUMBER = rf"(?:\d[\d,.]*|{_NUMBER_WORDS})"
 
+# A count: a number that is not part of a designation ("Su-35", "Shahed-136").
+_COUNT = re.compile(rf"(?<![\w-])(?:\d[\d,.]*|{_NUMBER_WORDS})\b", re.I)
+# Nouns that answer "who" without a proper name ("led by deputy prime ministers").
+_ROLE = re.compile(
+    r"\b(?:ministers?|presidents?|leaders?|delegations?|representatives?|officials?|envoys?|ambassadors?|"
+    r"chairm[ae]n|governments?|parliaments?|authorities)\b",
+    re.I,
+)
+
 _PATTERNS = {
-    "date": re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\b", re.I),
+    # Month names only when capitalized and next to a number ("May 2024", "17 March"): "may" is a verb.
+    "date": re.compile(
+        r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April|May|June|July|August|September|"
+        r"October|November|December)\s+\d|\b\d{1,2}\s+(?:January|February|March|April|May|June|July|August|"
+        r"September|October|November|December)\b"
+    ),
     "length": re.compile(
         rf"{_NUMBER}[\s-]*(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|mm|millimet(?:er|re)s?|cm|feet|foot|"
         rf"years?|months?|weeks?|days?|hours?|decades?)\b",
@@ -39,14 +53,28 @@ _PATTERNS = {
 _QUESTION_RULES = [
     (re.compile(r"\b(?:what|which)\s+(?:percent(?:age)?|share|proportion|rate)\b|\bby how much\b|\bhow much did .* (?:fall|drop|declin|grow|ris|increas)", re.I), "percent"),
     (re.compile(r"\bhow (?:long|far)\b|\b(?:length|distance|duration)\b", re.I), "length"),
-    (re.compile(r"\bhow much\b.*\b(?:money|cost|loan|lend|lent|worth|spend|spent|pay|paid|fund|financ|invest|price|budget|allocat)", re.I), "money"),
-    (re.compile(r"\bhow much\b|\b(?:capacity|volume|amount)\b", re.I), "quantity"),
+    (re.compile(r"\bhow much\b.*\b(?:money|cost|loan|lend|lent|worth|spend|spent|pay|paid|fund|financ|invest|price|budget|allocat)|\b(?:budget|cost|price|funding|value)\b", re.I), "money"),
+    (re.compile(r"\bhow much\b|\bwhat (?:is|was|will be|would be) the (?:\w+ ){0,2}(?:capacity|volume|amount)\b", re.I), "quantity"),
     (re.compile(r"\bhow many\b", re.I), "number"),
     (re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|month)\b|\bin what year\b|\bdeadline\b", re.I), "date"),
-    (re.compile(r"^\s*(?:who|whom|whose)\b|\bwho (?:is|was|were|led|leads|signed|wrote|heads)\b", re.I), "entity"),
+    # "Who is the ...", "Who wrote ...": a person is asked for; "Who might support it?" may be a country.
+    (re.compile(r"\bwho (?:is|was|are|were) (?:the|a|an)\b|\bwho (?:wrote|signed|led|leads|heads|headed|founded|"
+                r"won|chairs|authored|appointed)\b", re.I), "person"),
+    (re.compile(r"\bwho(?:m)?\b", re.I), "entity"),
+    (re.compile(r"^\s*whose\b", re.I), "entity"),
     (re.compile(r"^\s*where\b|\bwhich (?:country|countries|city|cities|region|state|nation)\b", re.I), "entity"),
 ]
 
+# Capitalized runs that name places and bodies, not people ("South Caucasus", "Economic Union").
+_NOT_PERSON = re.compile(
+    r"\b(?:Union|Gulf|Caucasus|Organi[sz]ation|Corridor|Treaty|Pipeline|Council|Republic|Ocean|Sea|Economic|"
+    r"Cooperation|Concept|Policy|Ministry|Federation|Korea|States|Kingdom|Emirates|Africa|Asia|America|Europe|"
+    r"North|South|East|West|Western|Eastern|Northern|Southern|Central|International|National|Transport|Partnership|"
+    r"Strategic|Comprehensive|Article|January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\b"
+)
+_PERSON = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b")
+_BYLINE = re.compile(r"[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+")
 _CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*[a-z\d][\w’'-]*|\b[A-Z]{2,}\b")
 
 
@@ -58,15 +86,35 @@ def expected_type(question: str) -> str | None:
 
 
 def counted_noun(question: str) -> str | None:
-    """The stem of X in "how many X"."""
-    m = re.search(r"\bhow many\s+([A-Za-z-]+)", question, re.I)
-    return stem(m.group(1)) if m and m.group(1).lower() not in STOPWORDS else None
+    """The stem of the counted noun in "how many [adjectives] X [verb...]" (X, not the adjectives)."""
+    m = re.search(r"\bhow many\s+(.*)", question, re.I)
+    if not m:
+        return None
+    noun = None
+    for word in words(m.group(1)):
+        if word in STOPWORDS:
+            break
+        noun = word
+    return stem(noun) if noun else None
 
 
-def holds_type(text: str, kind: str | None, question: str) -> bool:
-    """Whether text holds a value of the kind the question asks for (True when no kind is expected)."""
+def holds_type(text: str, kind: str | None, question: str, common_words: Set[str] = frozenset()) -> bool:
+    """Whether text holds a value of the kind the question asks for (True when no kind is expected).
+
+    common_words: words seen in lower case in the corpus; a run of capitalized common words
+    ("Mutual Relations") is a title, not a person's name.
+    """
     if kind is None:
         return True
+    if kind == "person":
+        asked = {stem(w) for w in words(question)}
+        names = any(
+            not _NOT_PERSON.search(m.group(0))
+            and not all(stem(w) in asked for w in words(m.group(0)))
+            and not all(w in common_words for w in words(m.group(0)))
+            for m in _PERSON.finditer(text.strip())
+        ) or (len(words(text)) <= 4 and bool(_BYLINE.fullmatch(text.strip())))  # a byline: "Sergei Melkonian"
+        return names or any(stem(m.group(0).lower()) not in asked for m in _ROLE.finditer(text))
     if kind == "entity":
         asked = {stem(w) for w in words(question)}
         return any(stem(w) not in asked for m in _CAPITALIZED.finditer(text) for w in words(m.group(0)))
@@ -74,18 +122,17 @@ def holds_type(text: str, kind: str | None, question: str) -> bool:
         noun = counted_noun(question)
         if noun is None:
             return bool(_PATTERNS["number"].search(text))
-        tokens = words(text)
-        for i, token in enumerate(tokens):
-            if re.fullmatch(_NUMBER, token, re.I):
-                if any(stem(t).startswith(noun[:5]) for t in tokens[i + 1 : i + 4]):
-                    return True
+        for m in _COUNT.finditer(text):
+            following = words(text[m.end() : m.end() + 60])[:3]
+            if any(stem(t).startswith(noun[:5]) for t in following):
+                return True
         return False
     return bool(_PATTERNS[kind].search(text))
 
 
 def values(text: str, kind: str | None) -> set[str]:
     """The typed values in text, normalised, for spotting sources that disagree."""
-    if kind in (None, "entity"):
+    if kind in (None, "entity", "person"):
         return set()
     pattern = _PATTERNS["number" if kind == "number" else kind]
     return {re.sub(r"\s+", " ", m.group(0).lower()).strip(" .,") for m in pattern.finditer(text)}

@@ -10,6 +10,7 @@ from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable
 from service.rag import extractive
 from service.rag.retrieve import HybridRetriever
+from service.rag.semantic import WordVectors
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,11 +19,29 @@ ABSTAIN_ANSWER = "The documents don't say."
 CONFLICT_PREFIX = "The sources differ."
 
 
+def search_queries(question: str, history: Sequence[str]) -> tuple[str, list[str]]:
+    """The query and the earlier turns to search with (earlier turns count half).
+
+    An elliptical follow-up ("And Iran?") means nothing alone: it is searched together with
+    the previous question ("What rail gauge does Russia use? And Iran?").
+    """
+    if history and extractive.is_elliptical(question):
+        return f"{history[-1]} {question}", list(history[:-1])
+    return question, list(history)
+
+
 class AnswerEngine:
-    def __init__(self, settings: Settings, retriever: HybridRetriever, conversations: ConversationStore):
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: HybridRetriever,
+        conversations: ConversationStore,
+        word_vectors: WordVectors | None = None,
+    ):
         self.settings = settings
         self.retriever = retriever
         self.conversations = conversations
+        self.word_vectors = word_vectors
 
     def available_modes(self) -> list[str]:
         return ["extractive"]
@@ -63,7 +82,7 @@ class AnswerEngine:
         conversation_id = self.conversations.create(conversation_id)
         history = self.conversations.questions(conversation_id, self.settings.history_turns)
 
-        candidates = self.retriever.retrieve(question, history)
+        candidates = self.retriever.retrieve(*search_queries(question, history))
         retrieved = time.perf_counter()
         answer = self._extractive(question, history, candidates)
         done = time.perf_counter()
@@ -89,6 +108,7 @@ class AnswerEngine:
         selection = extractive.select(
             question, history, candidates, corpus,
             abstain_below=self.settings.abstain_below, max_sentences=self.settings.max_answer_sentences,
+            vectors=self.word_vectors,
         )
         if selection.abstained:
             log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)

@@ -13,11 +13,16 @@ from typing import Sequence
 from service.rag import answer_types
 from service.rag.retrieve import Candidate, Corpus
 from service.rag.store import Chunk
-from service.rag.text import content_terms, terms_match
+from service.rag.semantic import WordVectors, soft_credits
+from service.rag.text import content_terms, content_words, stem, terms_match, words
 
 # Credit for a question term found next to the sentence (neighbour, heading, title) rather than in it:
 # context often carries the subject ("it", "the project") of the sentence.
 CONTEXT_CREDIT = 0.5
+# Most credit a close synonym earns ("lend" for "loan"); an exact word is worth 1.
+SYNONYM_CREDIT = 0.8
+# A name of the question may be matched by a close synonym (Moscow/Russia) at least this close.
+NAME_SYNONYM_MIN = 0.5
 # Bonus for holding the kind of value asked for, and for ranking high in retrieval.
 TYPE_BONUS = 0.25
 RANK_BONUS = 0.15
@@ -27,6 +32,9 @@ MIN_EXTRA_COVERAGE = 0.3
 # Competing figures from another document are reported when that source is about this well supported.
 CONFLICT_MARGIN = 0.1
 
+# A sentence of which less than this share is new (not in the question) mostly echoes the question.
+MIN_NOVELTY = 0.5
+_REFERRING_START = re.compile(r"^(?:this|these|that|those|it|they|such|its|their)\b", re.I)
 _ENUMERATION = re.compile(
     r"\b(?:two|three|four|five|six|several|\d)\s+(?:\w+\s+){0,2}?(?:\w+s)\b", re.I
 )
@@ -39,6 +47,7 @@ class Scored:
     coverage: float
     covered: set[str]
     typed: bool
+    names_found: bool = True  # every name and number of the question is in or around the sentence
     score: float = 0.0
 
     @property
@@ -56,13 +65,46 @@ class Selection:
     support: float = 0.0
 
 
-def question_terms(question: str, history: Sequence[str], history_weight: float = 0.5) -> dict[str, float]:
-    """Content terms of the question (weight 1) and of earlier turns (lower weight)."""
-    terms = {t: 1.0 for t in content_terms(question)}
-    for turn in history:
-        for t in content_terms(turn):
-            terms.setdefault(t, history_weight)
+@dataclass(frozen=True)
+class Term:
+    stem: str
+    word: str  # a surface form, for soft matching
+    weight: float  # 1 for the current question, lower for earlier turns
+    required: bool = False  # a name, acronym or number: the answer must be about it
+    acronym: bool = False
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_CAP_WORD = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[-–—]))[A-Z][\w’']*")
+_ELLIPSIS = re.compile(r"^\s*(?:and|also|what about|how about|and what about)\b", re.I)
+_WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]*|\b[A-Z]{2,}\b|\b\d[\d.,]*\b")
+
+
+def question_terms(question: str, history: Sequence[str], history_weight: float = 0.5) -> dict[str, Term]:
+    """Content terms of the question (weight 1) and of earlier turns (lower weight), by stem."""
+    names = {w for m in _NAME.finditer(question.strip()) for w in words(m.group(0))}
+    acronyms = {m.group(0).lower() for m in _ACRONYM.finditer(question)}
+    terms: dict[str, Term] = {}
+    for text, weight in [(question, 1.0)] + [(turn, history_weight) for turn in history]:
+        for word in content_words(text):
+            current = weight == 1.0
+            terms.setdefault(
+                stem(word), Term(stem(word), word, weight, current and word in names, current and word in acronyms)
+            )
     return terms
+
+
+def is_elliptical(question: str) -> bool:
+    """A follow-up that leans on the previous question: "And Iran?", "What about the expansion?"."""
+    return bool(_ELLIPSIS.match(question)) or not _WH_WORD.search(question)
+
+
+def expands(acronym: str, text: str) -> bool:
+    """Whether text spells out the acronym: "INSTC" in "International North–South Transport Corridor"."""
+    initials = [w[0].lower() for w in _CAP_WORD.findall(text)]
+    joined = "".join(initials)
+    return len(acronym) >= 2 and acronym in joined
 
 
 def _has(term: str, chunk_terms: set[str]) -> bool:
@@ -70,27 +112,49 @@ def _has(term: str, chunk_terms: set[str]) -> bool:
 
 
 def score_candidate(
-    candidate: Candidate, terms: dict[str, float], corpus: Corpus, kind: str | None, question: str
+    candidate: Candidate,
+    terms: dict[str, Term],
+    corpus: Corpus,
+    kind: str | None,
+    question: str,
+    vectors: WordVectors | None = None,
 ) -> Scored:
+    """Coverage: the IDF-weighted share of the question's terms the sentence holds.
+
+    A term counts fully when the sentence has it (same stem or prefix), partly when only its
+    neighbours, heading or title have it, and partly when the sentence has a close synonym.
+    """
     chunk = candidate.chunk
-    own = set(content_terms(chunk.text))
+    own_words = content_words(chunk.text)
+    own = {stem(w) for w in own_words}
     context_text = " ".join(
         [corpus.heading_of.get(chunk.chunk_id, ""), corpus.titles.get(chunk.doc_id, "")]
         + [n.text for n in (corpus.neighbour(chunk, -1), corpus.neighbour(chunk, 1)) if n is not None]
     )
     around = set(content_terms(context_text))
+    # Names may be two sentences away ("The Peace Pipeline ... The project stalled ... in May 2024, ...").
+    name_context = " ".join(n.text for n in (corpus.neighbour(chunk, -2), corpus.neighbour(chunk, 2)) if n is not None)
+    around_names = around | set(content_terms(name_context))
+    unmatched = [t.word for t in terms.values() if not _has(t.stem, own) and not t.word[0].isdigit()]
+    soft = soft_credits(vectors, unmatched, own_words) if vectors is not None and unmatched else {}
     total = gained = 0.0
     covered = set()
-    for term, weight in terms.items():
-        w = weight * corpus.weights.idf(term)
+    names_found = True
+    for term in terms.values():
+        w = term.weight * corpus.weights.idf(term.stem)
         total += w
-        if _has(term, own):
+        if _has(term.stem, own):
             gained += w
-            covered.add(term)
-        elif _has(term, around):
-            gained += CONTEXT_CREDIT * w
+            covered.add(term.stem)
+            continue
+        in_context = _has(term.stem, around) or (term.acronym and expands(term.word, f"{chunk.text} {context_text}"))
+        synonym = soft.get(term.word, 0.0)
+        gained += w * max(CONTEXT_CREDIT if in_context else 0.0, SYNONYM_CREDIT * synonym)
+        if term.required and not in_context and not _has(term.stem, around_names) and synonym < NAME_SYNONYM_MIN:
+            names_found = False
     coverage = gained / total if total else 0.0
-    return Scored(candidate, coverage, covered, answer_types.holds_type(chunk.text, kind, question))
+    typed = answer_types.holds_type(chunk.text, kind, question, corpus.common_words)
+    return Scored(candidate, coverage, covered, typed, names_found)
 
 
 def select(
@@ -100,20 +164,44 @@ def select(
     corpus: Corpus,
     abstain_below: float,
     max_sentences: int = 3,
+    vectors: WordVectors | None = None,
 ) -> Selection:
-    answerable = [c for c in candidates if c.chunk.kind == "sentence"]
+    # Headings give context but are not answers; byline lines (author, date) are, and come along
+    # whenever their document's title or byline was retrieved.
+    answerable = [c for c in candidates if c.chunk.kind == "sentence" or c.chunk.chunk_id in corpus.front_matter]
+    seen = {c.chunk.chunk_id for c in answerable}
+    floor = min((c.score for c in candidates), default=0.0)
+    for c in candidates:
+        if c.chunk.idx == 0 or c.chunk.chunk_id in corpus.front_matter:
+            for chunk in corpus.doc_chunks[c.chunk.doc_id][1:]:
+                if chunk.chunk_id not in corpus.front_matter:
+                    break
+                if chunk.chunk_id not in seen:
+                    seen.add(chunk.chunk_id)
+                    answerable.append(Candidate(chunk, floor, 0.0))
     if not answerable:
         return Selection(abstained=True, reason="nothing relevant was retrieved")
     kind = answer_types.expected_type(question)
-    terms = question_terms(question, history)
+    elliptical = bool(history) and is_elliptical(question)
+    if elliptical and kind is None:
+        kind = answer_types.expected_type(history[-1])
+    # An elliptical follow-up keeps the previous question's subject at full weight.
+    terms = question_terms(question, history, history_weight=1.0 if elliptical else 0.5)
     top_fused = max(c.score for c in answerable)
-    scored = [score_candidate(c, terms, corpus, kind, question) for c in answerable]
+    if vectors is not None:
+        vectors.ensure([t.word for t in terms.values()] + [w for c in answerable for w in content_words(c.chunk.text)])
+    scored = [score_candidate(c, terms, corpus, kind, question, vectors) for c in answerable]
     for s in scored:
         s.score = s.coverage + TYPE_BONUS * s.typed + RANK_BONUS * s.candidate.score / top_fused
     scored.sort(key=lambda s: s.score, reverse=True)
+    about = [s for s in scored if s.names_found]
+    if not about:
+        return Selection(abstained=True, reason="no passage is about the names in the question", support=scored[0].coverage)
+    eligible = [s for s in about if s.typed]
+    if not eligible:
+        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=about[0].coverage)
+    scored = eligible
     best = scored[0]
-    if kind is not None and not best.typed:
-        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=best.coverage)
     if best.coverage < abstain_below:
         return Selection(abstained=True, reason="no passage covers the question", support=best.coverage)
 
@@ -126,14 +214,18 @@ def select(
         for s in scored[1:]:
             if len(chosen) >= max_sentences:
                 break
-            gain = sum(corpus.weights.idf(t) * terms[t] for t in s.covered - covered) / max(
-                sum(corpus.weights.idf(t) * w for t, w in terms.items()), 1e-9
+            gain = sum(corpus.weights.idf(t) * terms[t].weight for t in s.covered - covered) / max(
+                sum(corpus.weights.idf(t.stem) * t.weight for t in terms.values()), 1e-9
             )
             if gain >= MIN_GAIN and s.coverage >= MIN_EXTRA_COVERAGE and (kind is None or s.typed):
                 chosen.append(s)
                 covered |= s.covered
     chunks = [s.chunk for s in chosen]
     scores = [s.coverage for s in chosen]
+    follow_on = _elaboration(best, terms, corpus) if kind is None and len(chunks) < max_sentences else None
+    if follow_on is not None and follow_on.chunk_id not in {c.chunk_id for c in chunks}:
+        chunks.insert(1, follow_on)
+        scores.insert(1, best.coverage)
     if conflict is None and kind is None:
         for item in _enumerated_items(best.chunk, corpus, max_sentences + 2 - len(chunks)):
             if item.chunk_id not in {c.chunk_id for c in chunks}:
@@ -156,6 +248,18 @@ def _conflicting(best: Scored, scored: list[Scored], kind: str | None) -> Scored
             and not values & best_values
         ):
             return s
+    return None
+
+
+def _elaboration(best: Scored, terms: dict[str, Term], corpus: Corpus) -> Chunk | None:
+    """The next sentence, when the best one mostly restates the question and the next one goes on
+    about it ("... the destabilizing presence of third states." "This aligns with ...")."""
+    own = content_terms(best.chunk.text)
+    new_terms = [t for t in own if not any(terms_match(t, q) for q in terms)]
+    nxt = corpus.neighbour(best.chunk, 1)
+    if own and len(new_terms) / len(own) < MIN_NOVELTY and nxt is not None and nxt.kind == "sentence":
+        if _REFERRING_START.match(nxt.text):
+            return nxt
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
@@ -15,6 +16,7 @@ from service.rag.views import LEXICAL_VIEWS, headings, view_text
 
 log = logging.getLogger(__name__)
 
+_LOWER_WORD = re.compile(r"(?<![\w’'])[a-z][a-z’'-]+")
 # Standard RRF constant: damps the head of each ranking so no single list dominates.
 RRF_K = 60
 # Earlier turns of a conversation count half as much as the current question.
@@ -46,6 +48,15 @@ class Corpus:
             for chunk, heading in zip(doc_chunks, headings(doc_chunks)):
                 self.heading_of[chunk.chunk_id] = heading
         self.weights = TermWeights(c.text for c in chunks)
+        # Words written in lower case somewhere: capitalized runs of these are titles, not names.
+        self.common_words = {w.lower() for c in chunks for w in _LOWER_WORD.findall(c.text)}
+        # Byline lines (author, date, affiliation) between a document's title and its first sentence.
+        self.front_matter: set[str] = set()
+        for doc_chunks in self.doc_chunks.values():
+            for chunk in doc_chunks[1:]:
+                if chunk.kind != "heading":
+                    break
+                self.front_matter.add(chunk.chunk_id)
         self._bm25 = {view: self._build_bm25(view) for view in LEXICAL_VIEWS} if chunks else {}
 
     def neighbour(self, chunk: Chunk, offset: int) -> Chunk | None:
@@ -120,7 +131,7 @@ class HybridRetriever:
             for chunk_id, view, sim in self.store.query(self.embed_query(query), PER_RANKING * 2):
                 if chunk_id in corpus.by_id:
                     vector_rankings[view].append(chunk_id)
-                    if weight == 1.0:
+                    if query is question:
                         cosine[chunk_id] = max(cosine[chunk_id], sim)
             rankings = list(vector_rankings.values()) + [corpus.bm25(view, query) for view in LEXICAL_VIEWS]
             for ranking in rankings:

@@ -41,6 +41,11 @@ def words(text: str) -> list[str]:
     return out
 
 
+def content_words(text: str) -> list[str]:
+    """The words that carry meaning (stopwords removed), in order, without repeats."""
+    return list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS))
+
+
 def content_terms(text: str) -> list[str]:
     """Stems of the words that carry meaning (stopwords removed), in order, without repeats."""
     return list(dict.fromkeys(stem(w) for w in words(text) if w not in STOPWORDS))
