@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     answer_mode: AnswerMode = Field("auto", description="Default answer mode for requests that do not name one.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
     abstain_below: float = Field(
-        0.5,
+        0.25,
         ge=0.0,
         le=1.0,
         description="Abstain when the best answer covers less than this share of the question's content "

@@ -35,9 +35,10 @@ _PATTERNS = {
         rf"years?|months?|weeks?|days?|hours?|decades?)\b",
         re.I,
     ),
+    # An amount of money names its currency: "€1.3 billion", "$4 billion", "300 million euros".
     "money": re.compile(
-        rf"[$€£¥₽]\s?\d|\b{_NUMBER}\s*(?:billion|million|trillion|thousand|bn|dollars?|euros?|rubles?|roubles?|"
-        rf"rials?|pounds?|usd|eur)\b",
+        rf"[$€£¥₽]\s?\d|\b{_NUMBER}\s*(?:(?:billion|million|trillion|thousand|bn)\s+)?(?:dollars?|euros?|"
+        rf"rubles?|roubles?|rials?|pounds?|yuan|usd|eur)\b",
         re.I,
     ),
     "quantity": re.compile(
@@ -51,7 +52,7 @@ _PATTERNS = {
 
 # Order matters: the first matching rule names the type.
 _QUESTION_RULES = [
-    (re.compile(r"\b(?:what|which)\s+(?:percent(?:age)?|share|proportion|rate)\b|\bby how much\b|\bhow much did .* (?:fall|drop|declin|grow|ris|increas)", re.I), "percent"),
+    (re.compile(r"\binterest rate\b|\b(?:what|which)\s+(?:\w+\s+)?(?:percent(?:age)?|share|proportion|rate)\b|\bby how much\b|\bhow much did .* (?:fall|drop|declin|grow|ris|increas)", re.I), "percent"),
     (re.compile(r"\bhow (?:long|far)\b|\b(?:length|distance|duration)\b", re.I), "length"),
     (re.compile(r"\bhow much\b.*\b(?:money|cost|loan|lend|lent|worth|spend|spent|pay|paid|fund|financ|invest|price|budget|allocat)|\b(?:budget|cost|price|funding|value)\b", re.I), "money"),
     (re.compile(r"\bhow much\b|\bwhat (?:is|was|will be|would be) the (?:\w+ ){0,2}(?:capacity|volume|amount)\b", re.I), "quantity"),
@@ -130,9 +131,37 @@ def holds_type(text: str, kind: str | None, question: str, common_words: Set[str
     return bool(_PATTERNS[kind].search(text))
 
 
-def values(text: str, kind: str | None) -> set[str]:
-    """The typed values in text, normalised, for spotting sources that disagree."""
-    if kind in (None, "entity", "person"):
+_MEASURE = re.compile(
+    r"(?P<cur>[$€£¥₽])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:-\s*)?(?P<scale>billion|million|trillion|thousand|bn)?\s*"
+    r"(?P<unit>%|percent|per cent|km|kilomet\w*|miles?|met(?:er|re)s?|mm|millimet\w*|years?|months?|days?|"
+    r"cubic|tons?|tonnes|barrels?|dollars?|euros?|rubles?|roubles?)?",
+    re.I,
+)
+_UNIT_FAMILY = {"kilomet": "km", "millimet": "mm", "percent": "%", "per cent": "%", "meter": "m", "metre": "m"}
+
+
+def measurements(text: str, kind: str | None) -> set[tuple[str, str]]:
+    """(unit, value) pairs of the asked-for kind in text: ("km", "162"), ("year", "2028"), ("€", "1.3 billion").
+
+    Two sources disagree when they give different values in the same unit.
+    """
+    if kind not in ("date", "length", "money", "quantity", "percent"):
         return set()
-    pattern = _PATTERNS["number" if kind == "number" else kind]
-    return {re.sub(r"\s+", " ", m.group(0).lower()).strip(" .,") for m in pattern.finditer(text)}
+    found = set()
+    for m in _MEASURE.finditer(text):
+        num = m.group("num").replace(",", "")
+        unit = (m.group("cur") or m.group("unit") or "").lower()
+        unit = next((v for k, v in _UNIT_FAMILY.items() if unit.startswith(k)), unit.rstrip("s") or unit)
+        if kind == "date":
+            if re.fullmatch(r"1[5-9]\d\d|20\d\d", num) and not unit:
+                found.add(("year", num))
+        elif unit:
+            value = f"{num} {m.group('scale').lower()}" if m.group("scale") else num
+            found.add((unit, value))
+    return found
+
+
+def disagree(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> bool:
+    """Both give a value in some unit, and none of their values in that unit agree."""
+    shared_units = {u for u, _ in a} & {u for u, _ in b}
+    return any(not ({v for uu, v in a if uu == u} & {v for uu, v in b if uu == u}) for u in shared_units)

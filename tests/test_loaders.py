@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import LoadError, document_id, load
+from tests.conftest import ARTICLE
+from tests.pdfgen import minimal_pdf
+
+
+def test_text_file_is_loaded_exactly():
+    doc = load(ARTICLE)
+    assert doc.text == ARTICLE.read_bytes().decode("utf-8")
+    assert doc.source == ARTICLE.name
+    assert doc.title.startswith("Russia-Iran Strategic Partnership")
+
+
+def test_markdown_keeps_its_text_and_takes_title_from_heading(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text("# Briefing note\n\nThe railway is 164 km long.\n", encoding="utf-8")
+    doc = load(path)
+    assert doc.text == path.read_text(encoding="utf-8")
+    assert doc.title == "Briefing note"
+
+
+def test_html_text_drops_markup_scripts_and_keeps_blocks(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Page title</title><style>p{}</style></head><body>"
+        "<h1>Heading</h1><script>var x = 'secret';</script><p>First <b>bold</b> sentence.</p>"
+        "<ul><li>Item one.</li><li>Item two.</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    doc = load(path)
+    assert doc.title == "Page title"
+    assert doc.text.splitlines() == ["Heading", "First bold sentence.", "Item one.", "Item two."]
+    assert "secret" not in doc.text
+
+
+def test_pdf_text_is_extracted(tmp_path):
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(minimal_pdf(["The pipeline capacity is 3 billion cubic meters.", "It opens in 2030."]))
+    doc = load(path)
+    assert "3 billion cubic meters" in doc.text
+    assert "2030" in doc.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "file is empty"),
+        ("blob.txt", b"\x00\x01\x02binary", "binary file"),
+        ("latin.txt", "café".encode("latin-1"), "not valid UTF-8"),
+        ("table.csv", b"a,b\n1,2\n", "unsupported file type '.csv'"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "corrupt or unreadable PDF"),
+        ("spaces.md", b"   \n\n  ", "no text in file"),
+    ],
+)
+def test_bad_files_raise_a_clear_error_naming_the_file(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LoadError) as err:
+        load(path)
+    assert reason in str(err.value)
+    assert name in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(LoadError, match="file not found"):
+        load(tmp_path / "nope.txt")
+
+
+def test_document_id_is_stable_per_path(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("one", encoding="utf-8")
+    first = document_id(path)
+    path.write_text("two", encoding="utf-8")
+    assert document_id(path) == first
+    assert document_id(Path(tmp_path / "b.txt")) != first
