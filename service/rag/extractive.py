@@ -108,10 +108,6 @@ def expands(acronym: str, text: str) -> bool:
     return len(acronym) >= 2 and acronym in joined
 
 
-def _has(term: str, chunk_terms: set[str]) -> bool:
-    return term in chunk_terms or any(terms_match(term, t) for t in chunk_terms)
-
-
 def score_candidate(
     candidate: Candidate,
     terms: dict[str, Term],
@@ -126,17 +122,9 @@ def score_candidate(
     neighbours, heading or title have it, and partly when the sentence has a close synonym.
     """
     chunk = candidate.chunk
-    own_words = content_words(chunk.text)
-    own = {stem(w) for w in own_words}
-    context_text = " ".join(
-        [corpus.heading_of.get(chunk.chunk_id, ""), corpus.titles.get(chunk.doc_id, "")]
-        + [n.text for n in (corpus.neighbour(chunk, -1), corpus.neighbour(chunk, 1)) if n is not None]
-    )
-    around = set(content_terms(context_text))
-    # Names may be two sentences away ("The Peace Pipeline ... The project stalled ... in May 2024, ...").
-    name_context = " ".join(n.text for n in (corpus.neighbour(chunk, -2), corpus.neighbour(chunk, 2)) if n is not None)
-    around_names = around | set(content_terms(name_context))
-    unmatched = [t.word for t in terms.values() if not _has(t.stem, own) and not t.word[0].isdigit()]
+    profile = corpus.profile(chunk)
+    own_words, own, around = profile.words, profile.terms, profile.context_terms
+    unmatched = [t.word for t in terms.values() if not own.matches(t.stem) and not t.word[0].isdigit()]
     soft = soft_credits(vectors, unmatched, own_words) if vectors is not None and unmatched else {}
     total = gained = 0.0
     covered = set()
@@ -144,14 +132,16 @@ def score_candidate(
     for term in terms.values():
         w = term.weight * corpus.weights.idf(term.stem)
         total += w
-        if _has(term.stem, own):
+        if own.matches(term.stem):
             gained += w
             covered.add(term.stem)
             continue
-        in_context = _has(term.stem, around) or (term.acronym and expands(term.word, f"{chunk.text} {context_text}"))
+        in_context = around.matches(term.stem) or (
+            term.acronym and expands(term.word, f"{chunk.text} {profile.context_text}")
+        )
         synonym = soft.get(term.word, 0.0)
         gained += w * max(CONTEXT_CREDIT if in_context else 0.0, SYNONYM_CREDIT * synonym)
-        if term.required and not in_context and not _has(term.stem, around_names) and synonym < NAME_SYNONYM_MIN:
+        if term.required and not in_context and not profile.name_terms.matches(term.stem) and synonym < NAME_SYNONYM_MIN:
             names_found = False
     coverage = gained / total if total else 0.0
     typed = answer_types.holds_type(chunk.text, kind, question, corpus.common_words)
@@ -190,7 +180,7 @@ def select(
     terms = question_terms(question, history, history_weight=1.0 if elliptical else 0.5)
     top_fused = max(c.score for c in answerable)
     if vectors is not None:
-        vectors.ensure([t.word for t in terms.values()] + [w for c in answerable for w in content_words(c.chunk.text)])
+        vectors.ensure([t.word for t in terms.values()] + [w for c in answerable for w in corpus.profile(c.chunk).words])
     scored = [score_candidate(c, terms, corpus, kind, question, vectors) for c in answerable]
     for s in scored:
         s.score = s.coverage + TYPE_BONUS * s.typed + RANK_BONUS * s.candidate.score / top_fused

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from service.rag.store import Chunk, ChunkStore
-from service.rag.text import TermWeights
-from service.rag.views import LEXICAL_VIEWS, headings, view_text
+from service.rag.text import TermSet, TermWeights, content_terms, content_words, stem
+from service.rag.views import LEXICAL_VIEWS, VECTOR_VIEWS, headings, view_text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,17 @@ RRF_K = 60
 HISTORY_WEIGHT = 0.5
 # How many candidates each ranking contributes before fusion.
 PER_RANKING = 30
+
+
+@dataclass(frozen=True)
+class ChunkProfile:
+    """What answer scoring needs to know about a chunk and its surroundings, computed once."""
+
+    words: list[str]  # content words of the chunk
+    terms: TermSet  # their stems
+    context_text: str  # heading, title and the neighbouring sentences
+    context_terms: TermSet
+    name_terms: TermSet  # context terms plus those two sentences away, where names are often given
 
 
 @dataclass
@@ -48,6 +59,7 @@ class Corpus:
             for chunk, heading in zip(doc_chunks, headings(doc_chunks)):
                 self.heading_of[chunk.chunk_id] = heading
         self.weights = TermWeights(c.text for c in chunks)
+        self._profiles: dict[str, ChunkProfile] = {}
         # Words written in lower case somewhere: capitalized runs of these are titles, not names.
         self.common_words = {w.lower() for c in chunks for w in _LOWER_WORD.findall(c.text)}
         # Byline lines (author, date, affiliation) between a document's title and its first sentence.
@@ -58,6 +70,24 @@ class Corpus:
                     break
                 self.front_matter.add(chunk.chunk_id)
         self._bm25 = {view: self._build_bm25(view) for view in LEXICAL_VIEWS} if chunks else {}
+
+    def profile(self, chunk: Chunk) -> ChunkProfile:
+        cached = self._profiles.get(chunk.chunk_id)
+        if cached is None:
+            near = [self.neighbour(chunk, -1), self.neighbour(chunk, 1)]
+            far = [self.neighbour(chunk, -2), self.neighbour(chunk, 2)]
+            context_text = " ".join(
+                [self.heading_of.get(chunk.chunk_id, ""), self.titles.get(chunk.doc_id, "")]
+                + [n.text for n in near if n is not None]
+            )
+            words = content_words(chunk.text)
+            context_terms = TermSet(content_terms(context_text))
+            far_terms = TermSet(content_terms(" ".join(n.text for n in far if n is not None)))
+            cached = ChunkProfile(
+                words, TermSet(stem(w) for w in words), context_text, context_terms, context_terms | far_terms
+            )
+            self._profiles[chunk.chunk_id] = cached
+        return cached
 
     def neighbour(self, chunk: Chunk, offset: int) -> Chunk | None:
         doc_chunks = self.doc_chunks[chunk.doc_id]
@@ -128,7 +158,7 @@ class HybridRetriever:
         queries = [(question, 1.0)] + [(h, HISTORY_WEIGHT) for h in history if h.strip()]
         for query, weight in queries:
             vector_rankings: dict[str, list[str]] = defaultdict(list)
-            for chunk_id, view, sim in self.store.query(self.embed_query(query), PER_RANKING * 2):
+            for chunk_id, view, sim in self.store.query(self.embed_query(query), PER_RANKING * len(VECTOR_VIEWS)):
                 if chunk_id in corpus.by_id:
                     vector_rankings[view].append(chunk_id)
                     if query is question:

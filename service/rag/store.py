@@ -196,11 +196,8 @@ class ChunkStore:
 
     def query(self, embedding: Sequence[float], n_results: int) -> Iterable[tuple[str, str, float]]:
         """Nearest chunk vectors of every view: yields (chunk_id, view, cosine similarity)."""
-        total = self._chunks.count()
-        if total == 0:
-            return []
         got = self._chunks.query(
-            query_embeddings=[list(embedding)], n_results=min(n_results, total), include=["metadatas", "distances"]
+            query_embeddings=[list(embedding)], n_results=n_results, include=["metadatas", "distances"]
         )
         return [
             (record_id.rsplit("|", 1)[0], m["view"], 1.0 - float(d))

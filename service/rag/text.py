@@ -78,3 +78,22 @@ class TermWeights:
 
     def known(self, term: str) -> bool:
         return term in self._df
+
+
+class TermSet:
+    """A set of stems answering "does it hold a match of this term?" (see terms_match) in O(len(term))."""
+
+    def __init__(self, terms: Iterable[str]):
+        self.terms = set(terms)
+        self._prefixes = {t[:k] for t in self.terms if not t.isdigit() for k in range(4, len(t))}
+
+    def matches(self, term: str) -> bool:
+        if term in self.terms:
+            return True
+        if len(term) < 4 or term.isdigit():
+            return False
+        # term is a prefix of one of ours, or one of ours (4+ letters) is a prefix of term
+        return term in self._prefixes or any(term[:k] in self.terms for k in range(4, len(term)))
+
+    def __or__(self, other: "TermSet") -> "TermSet":
+        return TermSet(self.terms | other.terms)
