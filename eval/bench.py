@@ -1,0 +1,127 @@
+"""`make bench`: ingest throughput and answer latency on this machine, printed as numbers.
+
+    python -m eval.bench [--docs 40] [--sentences 60] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from service import offline  # noqa: F401
+from eval.metrics import percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "corpus"
+DATASET = ROOT / "eval" / "datasets" / "article.jsonl"
+
+_SUBJECTS = ["The ministry", "The consortium", "The port authority", "The regional council", "The operator",
+             "The central bank", "The rail company", "The energy agency", "The customs service", "The delegation"]
+_VERBS = ["approved", "announced", "financed", "postponed", "reviewed", "signed", "expanded", "completed"]
+_OBJECTS = ["a {n}-kilometer pipeline", "a loan of ${n} million", "{n} new border crossings",
+            "a {n}% tariff cut", "a terminal handling {n} thousand containers", "a {n}-year concession"]
+_PLACES = ["Batumi", "Gyumri", "Ganja", "Tabriz", "Astrakhan", "Rasht", "Poti", "Baku", "Yerevan", "Tbilisi"]
+
+
+def generate_corpus(folder: Path, docs: int, sentences: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    for d in range(docs):
+        lines = [f"# Regional bulletin {d + 1}", ""]
+        for s in range(sentences):
+            obj = rng.choice(_OBJECTS).format(n=rng.randint(2, 900))
+            lines.append(
+                f"In {rng.randint(2001, 2030)}, {rng.choice(_SUBJECTS).lower()} of {rng.choice(_PLACES)} "
+                f"{rng.choice(_VERBS)} {obj} near {rng.choice(_PLACES)}."
+                + ("\n" if s % 6 == 5 else "")
+            )
+        (folder / f"bulletin-{d + 1:03d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=40)
+    parser.add_argument("--sentences", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the questions for latency")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    args = parser.parse_args(argv)
+
+    from service.container import Container
+    from service.settings import Settings
+
+    results: dict[str, float] = {}
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    try:
+        started = time.perf_counter()
+        container = Container(Settings(data_dir=work / "index"))
+        model = container.embed_model
+        results["model_load_s"] = time.perf_counter() - started
+
+        texts = [c.text for c in __import__("ingest.pipeline", fromlist=["x"]).build_chunks(
+            "x", "x", (CORPUS / "russia-iran-partnership-south-caucasus.txt").read_text(encoding="utf-8"))]
+        model.get_text_embedding_batch(texts[:8])
+        started = time.perf_counter()
+        model.get_text_embedding_batch(texts * 3)
+        results["raw_embedding_texts_per_s"] = 3 * len(texts) / (time.perf_counter() - started)
+
+        report = container.ingest([CORPUS], progress=False)
+        results["article_chunks"] = report.chunks_embedded
+        results["article_ingest_s"] = report.seconds
+        results["article_chunks_per_s"] = report.chunks_embedded / report.seconds
+
+        generated = work / "generated"
+        generated.mkdir()
+        generate_corpus(generated, args.docs, args.sentences)
+        report = container.ingest([generated], progress=False)
+        results["generated_docs"] = args.docs
+        results["generated_chunks"] = report.chunks_embedded
+        results["generated_ingest_s"] = report.seconds
+        results["generated_chunks_per_s"] = report.chunks_embedded / report.seconds
+        started = time.perf_counter()
+        container.ingest([generated], progress=False)
+        results["reingest_unchanged_s"] = time.perf_counter() - started
+
+        questions = [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [q["question"] for q in questions if "question" in q]
+        container.warm_up()
+        for q in questions[:5]:
+            container.engine.ask(q, mode="extractive")
+        latencies = []
+        for _ in range(args.repeat):
+            for q in questions:
+                t = time.perf_counter()
+                container.engine.ask(q, mode="extractive")
+                latencies.append((time.perf_counter() - t) * 1000)
+        results["ask_questions"] = len(latencies)
+        results["ask_p50_ms"] = percentile(latencies, 50)
+        results["ask_p95_ms"] = percentile(latencies, 95)
+        results["ask_mean_ms"] = statistics.fmean(latencies)
+
+        qa = Path(sys.executable).parent / "qa"
+        started = time.perf_counter()
+        subprocess.run(
+            [str(qa), "ask", "How long is the Resht–Astara railway?"],
+            env={**__import__("os").environ, "QA_DATA_DIR": str(work / "index")},
+            capture_output=True, check=True, timeout=300,
+        )
+        results["cli_ask_cold_s"] = time.perf_counter() - started
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value:,.2f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
