@@ -87,15 +87,18 @@ class AnswerEngine:
         answer = self._extractive(question, history, candidates)
         done = time.perf_counter()
 
-        answer.update(
-            mode=mode,
-            conversation_id=conversation_id,
-            timings_ms={
+        answer = {
+            "answer": answer["answer"],
+            "abstained": answer["abstained"],
+            "mode": mode,
+            "conversation_id": conversation_id,
+            "citations": answer["citations"],
+            "timings_ms": {
                 "retrieve": round((retrieved - started) * 1000, 2),
                 "answer": round((done - retrieved) * 1000, 2),
                 "total": round((done - started) * 1000, 2),
             },
-        )
+        }
         self.conversations.add_turn(conversation_id, question, answer)
         log.info(
             "answered mode=%s abstained=%s citations=%d total_ms=%.1f",
