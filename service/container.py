@@ -10,6 +10,9 @@ from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Most corpus words embedded at start-up; rarer ones are embedded when first needed.
+WARM_VOCABULARY = 20_000
+
 
 class Container:
     """Lazily built components: a CLI command that lists documents never loads the embedding model."""
@@ -69,5 +72,9 @@ class Container:
         return report
 
     def warm_up(self) -> None:
-        """Load the model and corpus and run one query, so the first user does not pay for it."""
+        """Load the model and corpus, run one query and embed the corpus vocabulary for synonym
+        matching, so the first users do not pay for it."""
         self.engine.retriever.retrieve("warm up")
+        corpus = self.retriever.corpus()
+        vocabulary = list(dict.fromkeys(w for c in corpus.chunks for w in corpus.profile(c).words))
+        self.engine.word_vectors.ensure(vocabulary[:WARM_VOCABULARY])

@@ -157,10 +157,58 @@ def select(
     max_sentences: int = 3,
     vectors: WordVectors | None = None,
 ) -> Selection:
-    # Headings give context but are not answers; byline lines (author, date) are, and come along
-    # whenever their document's title or byline was retrieved.
-    answerable = [c for c in candidates if c.chunk.kind == "sentence" or c.chunk.chunk_id in corpus.front_matter]
-    seen = {c.chunk.chunk_id for c in answerable}
+    """The sentences that answer the question, best first, or an abstention with its reason."""
+    pool = _answer_pool(candidates, corpus)
+    if not pool:
+        return Selection(abstained=True, reason="nothing relevant was retrieved")
+    kind = answer_types.expected_type(question)
+    elliptical = bool(history) and is_elliptical(question)
+    if elliptical and kind is None:
+        kind = answer_types.expected_type(history[-1])
+    # An elliptical follow-up keeps the previous question's subject at full weight.
+    terms = question_terms(question, history, history_weight=1.0 if elliptical else 0.5)
+    if vectors is not None:
+        vectors.ensure([t.word for t in terms.values()] + [w for c in pool for w in corpus.profile(c.chunk).words])
+    scored = [score_candidate(c, terms, corpus, kind, question, vectors) for c in pool]
+    top_fused = max(c.score for c in pool)
+    for s in scored:
+        s.score = s.coverage + TYPE_BONUS * s.typed + RANK_BONUS * s.candidate.score / top_fused
+    scored.sort(key=lambda s: s.score, reverse=True)
+
+    about = [s for s in scored if s.names_found]
+    if not about:
+        return Selection(abstained=True, reason="no passage is about the names in the question", support=scored[0].coverage)
+    eligible = [s for s in about if s.typed]
+    if not eligible:
+        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=about[0].coverage)
+    best = eligible[0]
+    if best.coverage < abstain_below:
+        return Selection(abstained=True, reason="no passage covers the question", support=best.coverage)
+
+    conflict = _conflicting(best, eligible, kind)
+    chosen = [best, conflict] if conflict else _complements(best, eligible, terms, corpus, kind, max_sentences)
+    chunks = [s.chunk for s in chosen]
+    scores = [s.coverage for s in chosen]
+    if kind is None and conflict is None:
+        follow_on = _elaboration(best, terms, corpus) if len(chunks) < max_sentences else None
+        extra = ([follow_on] if follow_on else []) + _enumerated_items(best.chunk, corpus, max_sentences + 2 - len(chunks))
+        for position, chunk in enumerate(extra, start=1):
+            if chunk.chunk_id not in {c.chunk_id for c in chunks}:
+                # The elaboration reads right after the best sentence; list items follow in order.
+                at = 1 if chunk is follow_on else len(chunks)
+                chunks.insert(at, chunk)
+                scores.insert(at, best.coverage)
+    return Selection(chunks=chunks, scores=scores, conflict=conflict is not None, support=best.coverage)
+
+
+def _answer_pool(candidates: Sequence[Candidate], corpus: Corpus) -> list[Candidate]:
+    """Candidates that may be quoted as answers.
+
+    Headings give context but are not answers; byline lines (author, date) are, and come along
+    whenever their document's title or byline was retrieved.
+    """
+    pool = [c for c in candidates if c.chunk.kind == "sentence" or c.chunk.chunk_id in corpus.front_matter]
+    seen = {c.chunk.chunk_id for c in pool}
     floor = min((c.score for c in candidates), default=0.0)
     for c in candidates:
         if c.chunk.idx == 0 or c.chunk.chunk_id in corpus.front_matter:
@@ -169,60 +217,25 @@ def select(
                     break
                 if chunk.chunk_id not in seen:
                     seen.add(chunk.chunk_id)
-                    answerable.append(Candidate(chunk, floor, 0.0))
-    if not answerable:
-        return Selection(abstained=True, reason="nothing relevant was retrieved")
-    kind = answer_types.expected_type(question)
-    elliptical = bool(history) and is_elliptical(question)
-    if elliptical and kind is None:
-        kind = answer_types.expected_type(history[-1])
-    # An elliptical follow-up keeps the previous question's subject at full weight.
-    terms = question_terms(question, history, history_weight=1.0 if elliptical else 0.5)
-    top_fused = max(c.score for c in answerable)
-    if vectors is not None:
-        vectors.ensure([t.word for t in terms.values()] + [w for c in answerable for w in corpus.profile(c.chunk).words])
-    scored = [score_candidate(c, terms, corpus, kind, question, vectors) for c in answerable]
-    for s in scored:
-        s.score = s.coverage + TYPE_BONUS * s.typed + RANK_BONUS * s.candidate.score / top_fused
-    scored.sort(key=lambda s: s.score, reverse=True)
-    about = [s for s in scored if s.names_found]
-    if not about:
-        return Selection(abstained=True, reason="no passage is about the names in the question", support=scored[0].coverage)
-    eligible = [s for s in about if s.typed]
-    if not eligible:
-        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=about[0].coverage)
-    scored = eligible
-    best = scored[0]
-    if best.coverage < abstain_below:
-        return Selection(abstained=True, reason="no passage covers the question", support=best.coverage)
+                    pool.append(Candidate(chunk, floor, 0.0))
+    return pool
 
-    chosen = [best]
-    conflict = _conflicting(best, scored, kind)
-    if conflict is not None:
-        chosen.append(conflict)
-    else:
-        covered = set(best.covered)
-        for s in scored[1:]:
-            if len(chosen) >= max_sentences:
-                break
-            gain = sum(corpus.weights.idf(t) * terms[t].weight for t in s.covered - covered) / max(
-                sum(corpus.weights.idf(t.stem) * t.weight for t in terms.values()), 1e-9
-            )
-            if gain >= MIN_GAIN and s.coverage >= MIN_EXTRA_COVERAGE and (kind is None or s.typed):
-                chosen.append(s)
-                covered |= s.covered
-    chunks = [s.chunk for s in chosen]
-    scores = [s.coverage for s in chosen]
-    follow_on = _elaboration(best, terms, corpus) if kind is None and len(chunks) < max_sentences else None
-    if follow_on is not None and follow_on.chunk_id not in {c.chunk_id for c in chunks}:
-        chunks.insert(1, follow_on)
-        scores.insert(1, best.coverage)
-    if conflict is None and kind is None:
-        for item in _enumerated_items(best.chunk, corpus, max_sentences + 2 - len(chunks)):
-            if item.chunk_id not in {c.chunk_id for c in chunks}:
-                chunks.append(item)
-                scores.append(best.coverage)
-    return Selection(chunks=chunks, scores=scores, conflict=conflict is not None, support=best.coverage)
+
+def _complements(
+    best: Scored, eligible: list[Scored], terms: dict[str, Term], corpus: Corpus, kind: str | None, limit: int
+) -> list[Scored]:
+    """The best sentence plus those that cover question words it lacks (multi-fact questions)."""
+    weight = {t.stem: t.weight * corpus.weights.idf(t.stem) for t in terms.values()}
+    total = max(sum(weight.values()), 1e-9)
+    chosen, covered = [best], set(best.covered)
+    for s in eligible[1:]:
+        if len(chosen) >= limit:
+            break
+        gain = sum(weight[t] for t in s.covered - covered) / total
+        if gain >= MIN_GAIN and s.coverage >= MIN_EXTRA_COVERAGE and (kind is None or s.typed):
+            chosen.append(s)
+            covered |= s.covered
+    return chosen
 
 
 def _conflicting(best: Scored, scored: list[Scored], kind: str | None) -> Scored | None:
