@@ -54,7 +54,24 @@ class Container:
         from service.rag.semantic import WordVectors
 
         word_vectors = WordVectors(lambda words: self.embed_model.get_text_embedding_batch(words))
-        return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors)
+        return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors, self.llm_answerer)
+
+    @cached_property
+    def llm_provider(self):
+        from service.rag.llm import LLMProvider
+
+        return LLMProvider(self.settings)
+
+    @cached_property
+    def llm_answerer(self):
+        from service.prompts import load_prompts
+        from service.rag.generate import LLMAnswerer
+
+        # Prompts are checked here, at start-up, even before any LLM is configured.
+        return LLMAnswerer(
+            self.llm_provider, load_prompts(), lambda texts: self.embed_model.get_text_embedding_batch(texts),
+            self.settings,
+        )
 
     @cached_property
     def ingestor(self):
@@ -78,3 +95,10 @@ class Container:
         corpus = self.retriever.corpus()
         vocabulary = list(dict.fromkeys(w for c in corpus.chunks for w in corpus.profile(c).words))
         self.engine.word_vectors.ensure(vocabulary[:WARM_VOCABULARY])
+        if self.llm_provider.configured:
+            from service.rag.llm import LLMUnavailable
+
+            try:
+                self.llm_provider.get()
+            except LLMUnavailable as exc:  # answers fall back to extractive mode, saying so
+                log.error("LLM not loaded: %s", exc)

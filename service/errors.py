@@ -30,3 +30,8 @@ class ConversationNotFound(QAError):
 class IndexNotReady(QAError):
     code = "index_unavailable"
     status = 503
+
+
+class Busy(QAError):
+    code = "busy"
+    status = 503

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AnswerMode = Literal["auto", "extractive", "llm"]
@@ -35,6 +36,24 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(2, ge=0, le=10, description="Earlier turns of a conversation used to resolve follow-ups.")
+    llm_gguf: Path | None = Field(None, description="A GGUF model file to run in-process instead of the bundled model.")
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI), e.g. http://host:8080/v1."
+    )
+    llm_model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the OpenAI-compatible server (never logged).")
+    llm_threads: int = Field(max(1, os.cpu_count() or 1), ge=1, description="CPU threads for the local model.")
+    llm_context_tokens: int = Field(2048, ge=512, description="Context window of the local model.")
+    llm_max_tokens: int = Field(96, ge=8, le=2048, description="Longest answer the model may write, in tokens.")
+    llm_source_chars: int = Field(
+        400, ge=100, description="Budget of source text given to the model; prompt length dominates latency."
+    )
+    llm_min_similarity: float = Field(
+        0.5, ge=0.0, le=1.0, description="Least MiniLM cosine between an answer sentence and its sources."
+    )
+    llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one call to an LLM server.")
+    llm_queue_wait_s: float = Field(20.0, ge=0, description="How long a request waits for a busy model before 'busy'.")
+    llm_server_slots: int = Field(4, ge=1, description="Concurrent requests sent to an LLM server.")
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -42,3 +61,7 @@ class Settings(BaseSettings):
     @property
     def conversations_db(self) -> Path:
         return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"

@@ -16,9 +16,11 @@ DATASET = ROOT / "eval" / "datasets" / "article.jsonl"
 
 
 def make_container(data_dir: Path, **overrides):
+    """A container on data_dir; extractive answers unless the test asks for another mode."""
     from service.container import Container
     from service.settings import Settings
 
+    overrides.setdefault("answer_mode", "extractive")
     return Container(Settings(data_dir=data_dir, **overrides))
 
 

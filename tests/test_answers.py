@@ -44,11 +44,12 @@ def test_unanswerable_question_abstains(indexed, eval_cases, case_id):
 
 def test_answer_json_shape(indexed):
     answer = indexed.engine.ask("How long is the Resht–Astara railway?")
-    assert set(answer) == {"answer", "abstained", "mode", "conversation_id", "citations", "timings_ms"}
+    assert set(answer) == {
+        "answer", "abstained", "mode", "conversation_id", "citations", "timings_ms", "unsupported", "notice"}
     assert answer["mode"] == "extractive"
     assert set(answer["timings_ms"]) == {"retrieve", "answer", "total"}
     citation = answer["citations"][0]
-    assert set(citation) == {"n", "source", "doc_id", "quote", "start_char", "end_char", "score"}
+    assert set(citation) == {"n", "source", "doc_id", "quote", "start_char", "end_char", "score", "verified"}
     assert "162" in answer["answer"]
 
 

@@ -37,7 +37,6 @@ def test_ask_returns_a_cited_answer(client):
         ({"question": "x" * 5000}, 422, "invalid_question", "the question is too long (5000 characters; limit 2000)"),
         ({}, 422, "invalid_request", "question: Field required"),
         ({"question": "How long?", "mode": "poetry"}, 422, "invalid_request", "mode:"),
-        ({"question": "How long?", "mode": "llm"}, 503, "mode_unavailable", "answer mode 'llm' is not available"),
         ({"question": "How long?", "conversation_id": "nope"}, 404, "conversation_not_found", "conversation 'nope'"),
     ],
 )
@@ -75,3 +74,14 @@ def test_real_server_on_loopback(indexed):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_llm_mode_is_unavailable_when_no_model_is_configured(indexed, monkeypatch):
+    from service.rag import model_files
+
+    monkeypatch.setattr(model_files, "parts_installed", lambda: False)
+    with TestClient(create_app(indexed)) as c:
+        response = c.post("/v1/ask", json={"question": "How long?", "mode": "llm"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "mode_unavailable"
+    assert "answer mode 'llm' is not available" in response.json()["error"]["message"]

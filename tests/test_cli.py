@@ -15,7 +15,7 @@ QA = Path(sys.executable).parent / "qa"
 
 
 def run_qa(data_dir: Path, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ANSWER_MODE": "extractive"}
     return subprocess.run(
         [str(QA), *args], env=env, capture_output=True, text=True, timeout=300, input=input_text
     )
@@ -92,8 +92,16 @@ def test_unknown_document_delete_fails_clearly(cli_index):
     assert "no document with id 0000000000000000" in result.stderr
 
 
-def test_llm_mode_without_a_model_is_a_clear_error(cli_index):
+def test_llm_mode_with_a_broken_model_answers_extractively_and_says_why(cli_index, tmp_path):
     data_dir, _, _ = cli_index
-    result = run_qa(data_dir, "ask", "--mode", "llm", "How long is the railway?")
-    assert result.returncode == 1
-    assert "answer mode 'llm' is not available" in result.stderr
+    bogus = tmp_path / "broken.gguf"
+    bogus.write_bytes(b"GGUF but not really")
+    env_result = subprocess.run(
+        [str(QA), "ask", "--json", "--mode", "llm", "How long is the Resht–Astara railway?"],
+        env={**os.environ, "QA_DATA_DIR": str(data_dir), "QA_LLM_GGUF": str(bogus)},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert env_result.returncode == 0, env_result.stderr
+    answer = json.loads(env_result.stdout)
+    assert answer["mode"] == "extractive"
+    assert "the language model is unavailable" in answer["notice"] and "162" in answer["answer"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable
 from service.rag import extractive
+from service.rag.llm import OnToken
 from service.rag.retrieve import HybridRetriever
 from service.rag.semantic import WordVectors
 from service.settings import Settings
@@ -37,14 +40,17 @@ class AnswerEngine:
         retriever: HybridRetriever,
         conversations: ConversationStore,
         word_vectors: WordVectors | None = None,
+        llm_answerer=None,
     ):
         self.settings = settings
         self.retriever = retriever
         self.conversations = conversations
         self.word_vectors = word_vectors
+        self.llm_answerer = llm_answerer
 
     def available_modes(self) -> list[str]:
-        return ["extractive"]
+        llm = self.llm_answerer is not None and self.llm_answerer.provider.configured
+        return ["extractive", "llm"] if llm else ["extractive"]
 
     def resolve_mode(self, mode: str | None) -> str:
         mode = mode or self.settings.answer_mode
@@ -52,7 +58,8 @@ class AnswerEngine:
             return "llm" if "llm" in self.available_modes() else "extractive"
         if mode not in self.available_modes():
             raise ModeUnavailable(
-                f"answer mode '{mode}' is not available: no LLM is configured; use 'extractive' or 'auto'"
+                f"answer mode '{mode}' is not available: no LLM is configured "
+                "(install the model with `make setup`, or set QA_LLM_GGUF or QA_LLM_URL); use 'extractive' or 'auto'"
             )
         return mode
 
@@ -72,7 +79,9 @@ class AnswerEngine:
         conversation_id: str | None = None,
         mode: str | None = None,
         create_conversation: bool = True,
+        on_token: OnToken | None = None,
     ) -> dict:
+        """Answer one question. on_token, if given, receives the LLM's text as it is generated."""
         started = time.perf_counter()
         question = self.validate(question)
         mode = self.resolve_mode(mode)
@@ -84,37 +93,78 @@ class AnswerEngine:
 
         candidates = self.retriever.retrieve(*search_queries(question, history))
         retrieved = time.perf_counter()
-        answer = self._extractive(question, history, candidates)
-        done = time.perf_counter()
-
-        answer = {
-            "answer": answer["answer"],
-            "abstained": answer["abstained"],
-            "mode": mode,
-            "conversation_id": conversation_id,
-            "citations": answer["citations"],
-            "timings_ms": {
-                "retrieve": round((retrieved - started) * 1000, 2),
-                "answer": round((done - retrieved) * 1000, 2),
-                "total": round((done - started) * 1000, 2),
-            },
-        }
-        self.conversations.add_turn(conversation_id, question, answer)
-        log.info(
-            "answered mode=%s abstained=%s citations=%d total_ms=%.1f",
-            mode, answer["abstained"], len(answer["citations"]), answer["timings_ms"]["total"],
-        )
-        return answer
-
-    def _extractive(self, question: str, history: Sequence[str], candidates) -> dict:
         corpus = self.retriever.corpus()
         selection = extractive.select(
             question, history, candidates, corpus,
             abstain_below=self.settings.abstain_below, max_sentences=self.settings.max_answer_sentences,
             vectors=self.word_vectors,
         )
+        notice = None
+        timings: dict[str, float] = {}
+        result = None
         if selection.abstained:
             log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
+        elif mode == "llm":
+            generated = self.llm_answerer.answer(question, history, selection, corpus.common_words, on_token)
+            timings["generate"] = round(generated.generate_ms, 2)
+            if generated.first_token_ms is not None:
+                timings["first_token"] = round(generated.first_token_ms + (retrieved - started) * 1000, 2)
+            result, notice = generated.answer, generated.fallback_reason
+            if result is None:
+                mode = "extractive"
+        if result is None:
+            result = self._extractive(selection)
+        done = time.perf_counter()
+
+        answer = {
+            "answer": result["answer"],
+            "abstained": result["abstained"],
+            "mode": mode,
+            "conversation_id": conversation_id,
+            "citations": result["citations"],
+            "timings_ms": {
+                "retrieve": round((retrieved - started) * 1000, 2),
+                "answer": round((done - retrieved) * 1000, 2),
+                "total": round((done - started) * 1000, 2),
+                **timings,
+            },
+            "unsupported": result.get("unsupported", []),
+            "notice": notice,
+        }
+        self.conversations.add_turn(conversation_id, question, answer)
+        log.info(
+            "answered mode=%s abstained=%s citations=%d total_ms=%.1f notice=%r",
+            mode, answer["abstained"], len(answer["citations"]), answer["timings_ms"]["total"], notice,
+        )
+        return answer
+
+    def ask_stream(self, question: str, **kwargs) -> Iterator[dict]:
+        """Yield {"type": "token", "text": ...} as the answer is written, then {"type": "answer", ...}.
+
+        Extractive answers (and fallbacks) arrive as the final event only. Errors raise here,
+        before any event, when they concern the request (empty question, unknown conversation).
+        """
+        events: queue.Queue = queue.Queue()
+        done = object()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["answer"] = self.ask(question, on_token=lambda t: events.put(t), **kwargs)
+            except BaseException as exc:  # handed to the consumer below
+                outcome["error"] = exc
+            finally:
+                events.put(done)
+
+        threading.Thread(target=run, name="answer-stream", daemon=True).start()
+        while (item := events.get()) is not done:
+            yield {"type": "token", "text": item}
+        if "error" in outcome:
+            raise outcome["error"]
+        yield {"type": "answer", **outcome["answer"]}
+
+    def _extractive(self, selection: extractive.Selection) -> dict:
+        if selection.abstained:
             return {"answer": ABSTAIN_ANSWER, "abstained": True, "citations": []}
         citations = [
             {
@@ -125,6 +175,7 @@ class AnswerEngine:
                 "start_char": chunk.start_char,
                 "end_char": chunk.end_char,
                 "score": round(score, 3),
+                "verified": True,  # a verbatim quote
             }
             for n, (chunk, score) in enumerate(zip(selection.chunks, selection.scores), start=1)
         ]

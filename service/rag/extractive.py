@@ -60,6 +60,7 @@ class Scored:
 class Selection:
     chunks: list[Chunk] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    runners_up: list[Chunk] = field(default_factory=list)  # next-best on-topic passages, best first
     abstained: bool = False
     reason: str = ""
     conflict: bool = False
@@ -198,7 +199,11 @@ def select(
                 at = 1 if chunk is follow_on else len(chunks)
                 chunks.insert(at, chunk)
                 scores.insert(at, best.coverage)
-    return Selection(chunks=chunks, scores=scores, conflict=conflict is not None, support=best.coverage)
+    chosen_ids = {c.chunk_id for c in chunks}
+    runners_up = [s.chunk for s in eligible if s.chunk.chunk_id not in chosen_ids]
+    return Selection(
+        chunks=chunks, scores=scores, runners_up=runners_up, conflict=conflict is not None, support=best.coverage
+    )
 
 
 def _answer_pool(candidates: Sequence[Candidate], corpus: Corpus) -> list[Candidate]:
