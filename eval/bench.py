@@ -45,11 +45,42 @@ def generate_corpus(folder: Path, docs: int, sentences: int, seed: int = 7) -> N
         (folder / f"bulletin-{d + 1:03d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def bench_llm(container, dataset: Path, count: int) -> dict[str, float]:
+    """Full-answer latency and time to first streamed token in llm mode, on answerable questions
+    (unanswerable ones abstain before the model is called, which would flatter the figures)."""
+    cases = [json.loads(line) for line in dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [c["question"] for c in cases if "question" in c and not c.get("unanswerable")][:count]
+    container.llm_provider.get()  # load outside the timings
+    container.engine.ask(questions[0], mode="llm")
+    totals, first_tokens, fallbacks = [], [], 0
+    for question in questions:
+        started = time.perf_counter()
+        first = None
+        for event in container.engine.ask_stream(question, mode="llm"):
+            if event["type"] == "token" and first is None:
+                first = (time.perf_counter() - started) * 1000
+            elif event["type"] == "answer":
+                fallbacks += event["mode"] != "llm"
+        totals.append((time.perf_counter() - started) * 1000)
+        if first is not None:
+            first_tokens.append(first)
+    return {
+        "llm_questions": len(questions),
+        "llm_total_p50_ms": percentile(totals, 50),
+        "llm_total_p95_ms": percentile(totals, 95),
+        "llm_first_token_p50_ms": percentile(first_tokens, 50),
+        "llm_first_token_p95_ms": percentile(first_tokens, 95),
+        "llm_fallbacks": fallbacks,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=40)
     parser.add_argument("--sentences", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the questions for latency")
+    parser.add_argument("--llm-questions", type=int, default=30,
+                        help="answerable questions timed in llm mode (0 skips the LLM benchmark)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
 
@@ -103,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         results["ask_p50_ms"] = percentile(latencies, 50)
         results["ask_p95_ms"] = percentile(latencies, 95)
         results["ask_mean_ms"] = statistics.fmean(latencies)
+
+        if args.llm_questions and container.llm_provider.configured:
+            results.update(bench_llm(container, DATASET, args.llm_questions))
 
         qa = Path(sys.executable).parent / "qa"
         started = time.perf_counter()

@@ -50,6 +50,9 @@ def grade(result: dict, document_texts: dict[str, str]) -> dict:
         "citations_exact": all(metrics.citation_exact(c, document_texts.get(c["doc_id"])) for c in citations),
         "citation_supported": None if unanswerable else metrics.citation_supported(citations, case.get("gold", [])),
         "latency_ms": result["latency_ms"],
+        "first_token_ms": answer["timings_ms"].get("first_token"),
+        "mode": answer["mode"],
+        "notice": answer.get("notice"),
         "answer": answer["answer"],
     }
 
@@ -73,6 +76,7 @@ def summarize(graded: list[dict]) -> dict:
         "citation_support": metrics.ratio(
             sum(bool(g["citation_supported"]) for g in answerable), len(answerable)
         ),
+        "fallbacks": sum(1 for g in graded if g.get("notice")),
         "latency_p50_ms": metrics.percentile(latencies, 50),
         "latency_p95_ms": metrics.percentile(latencies, 95),
         "by_category": {
@@ -102,7 +106,8 @@ def format_summary(result: dict) -> str:
         f"  abstention recall {pct(s['abstention_recall'])}, precision {pct(s['abstention_precision'])}, "
         f"false abstentions {pct(s['false_abstention_rate'])}",
         f"  citations exact {pct(s['citation_exactness'])}, supported {pct(s['citation_support'])}",
-        f"  latency p50 {s['latency_p50_ms']:.1f} ms, p95 {s['latency_p95_ms']:.1f} ms",
+        f"  latency p50 {s['latency_p50_ms']:.1f} ms, p95 {s['latency_p95_ms']:.1f} ms"
+        + (f"; {s['fallbacks']} answers fell back to extractive" if s["fallbacks"] else ""),
     ]
     for cat, c in s["by_category"].items():
         lines.append(f"  {cat:13} {pct(c['accuracy'])} of {c['cases']}")

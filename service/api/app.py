@@ -28,7 +28,16 @@ class Citation(BaseModel):
     quote: str = Field(..., description="Verbatim text of the document between start_char and end_char.")
     start_char: int = Field(..., description="Start offset of the quote in the document's text.")
     end_char: int = Field(..., description="End offset (exclusive) of the quote in the document's text.")
-    score: float = Field(..., description="How much of the question this passage covers (0-1).")
+    score: float = Field(
+        ..., description="Support: share of the question the passage covers (extractive) or MiniLM similarity "
+        "of the answer sentence to the passage (llm)."
+    )
+    verified: bool = Field(..., description="The passage was checked to hold what the answer says.")
+
+
+class Unsupported(BaseModel):
+    sentence: str = Field(..., description="A sentence the model wrote that the sources do not back; not shown.")
+    reason: str = Field(..., description="Why it was dropped.")
 
 
 class Answer(BaseModel):
@@ -37,7 +46,15 @@ class Answer(BaseModel):
     mode: str = Field(..., description="The answer mode used.")
     conversation_id: str = Field(..., description="Conversation this turn belongs to.")
     citations: list[Citation]
-    timings_ms: dict[str, float] = Field(..., description="retrieve, answer and total time in milliseconds.")
+    timings_ms: dict[str, float] = Field(
+        ..., description="retrieve, answer and total time in milliseconds; in llm mode also generate and first_token."
+    )
+    unsupported: list[Unsupported] = Field(
+        default_factory=list, description="LLM sentences dropped by verification (empty in extractive mode)."
+    )
+    notice: str | None = Field(
+        None, description="Why the answer is not in the requested mode (e.g. the LLM is unavailable), if it is not."
+    )
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

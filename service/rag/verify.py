@@ -20,7 +20,7 @@ import numpy as np
 from service.rag.store import Chunk
 from service.rag.text import STOPWORDS, stem, terms_match, words
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKER = re.compile(r"\s*(?:[,;]|and)?\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9])")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z\d][\w’'-]*|\b[A-Z]{2,}\b")
@@ -52,18 +52,20 @@ def split_sentences(answer: str, n_passages: int) -> list[CheckedSentence]:
         cited = [int(n) - 1 for m in _MARKER.finditer(raw) for n in re.split(r"[,;]", m.group(1))]
         text = _MARKER.sub("", raw).strip()
         text = re.sub(r"\s+([.!?,;:])", r"\1", text)
+        text = re.sub(r"[,;:]+([.!?])$", r"\1", text)  # "... Armenia, [1]." leaves "Armenia,."
         if any(ch.isalnum() for ch in text):
             out.append(CheckedSentence(text, [i for i in dict.fromkeys(cited) if 0 <= i < n_passages]))
     return out
 
 
-def facts(sentence: str, common_words: AbstractSet[str] = frozenset()) -> list[str]:
-    """Numbers and names the sentence states.
+def facts(sentence: str, common_words: AbstractSet[str] = frozenset(), question: str = "") -> list[str]:
+    """Numbers and names the sentence states (beyond those the question already gives).
 
     The first word is capitalized anyway: it counts as a name only if it is not a common word
     (one the corpus also writes in lower case, or a stopword), so "Azerbaijan is..." is checked
     and "Trade fell..." is not.
     """
+    asked = {stem(w) for w in words(question)} | {m.group(0).replace(",", "") for m in _NUMBER.finditer(question)}
     found = [m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(sentence)]
     for m in _NAME.finditer(sentence):
         if sentence[: m.start()].strip(" \"“(") == "":
@@ -71,7 +73,7 @@ def facts(sentence: str, common_words: AbstractSet[str] = frozenset()) -> list[s
             if first in STOPWORDS or first in common_words:
                 continue
         found.append(m.group(0))
-    return list(dict.fromkeys(found))
+    return [f for f in dict.fromkeys(found) if f not in asked and not all(stem(w) in asked for w in words(f))]
 
 
 def _holds(passage: str, fact: str) -> bool:
@@ -84,6 +86,15 @@ def _holds(passage: str, fact: str) -> bool:
 
 def _backing(sentence_facts: list[str], passages: Sequence[str], indices: Sequence[int]) -> bool:
     return all(any(_holds(passages[i], fact) for i in indices) for fact in sentence_facts)
+
+
+def _adds_information(question: str, sentence: str, sources: list[str]) -> bool:
+    """A useful answer sentence carries at least one word of its sources that the question lacks;
+    "This is evident from the sources." or a restatement of the question does not."""
+    asked = {stem(w) for w in words(question)}
+    source_terms = {stem(w) for text in sources for w in words(text)}
+    new = {stem(w) for w in words(sentence) if w not in STOPWORDS} - asked
+    return any(any(terms_match(t, src) for src in source_terms) for t in new)
 
 
 def check(
@@ -102,7 +113,7 @@ def check(
     vectors = np.asarray(embed([f"{question} {s.text}" for s in sentences] + texts), dtype=np.float32)
     sims = vectors[: len(sentences)] @ vectors[len(sentences) :].T
     for s, row in zip(sentences, sims):
-        stated = facts(s.text, common_words)
+        stated = facts(s.text, common_words, question)
         support = s.cited if s.cited and _backing(stated, texts, s.cited) else None
         if support is None:
             # The model often states the right fact and names the wrong source: find the right one(s),
@@ -119,6 +130,8 @@ def check(
             continue
         s.support = support
         s.similarity = float(max(row[i] for i in support))
-        if s.similarity < min_similarity:
+        if not _adds_information(question, s.text, [texts[i] for i in support]):
+            s.reason = "says nothing the question does not already say"
+        elif s.similarity < min_similarity:
             s.reason = f"too far from its sources (similarity {s.similarity:.2f})"
     return sentences
