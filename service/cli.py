@@ -11,6 +11,8 @@ from pathlib import Path
 from service import offline  # noqa: F401  (before any model library)
 from service.errors import QAError
 
+log = logging.getLogger(__name__)
+
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -207,6 +209,12 @@ def cmd_serve(container, args) -> int:
     settings = container.settings
     host = args.host or settings.host
     port = args.port or settings.port
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key_list:
+        log.warning("listening on %s without API keys: anyone who can reach it can ask and upload", host)
+        print(
+            f"warning: listening on {host} without API keys; set QA_API_KEYS to require 'Authorization: Bearer <key>'",
+            file=sys.stderr,
+        )
     if args.seed and not container.store.documents():
         report = container.ingest(args.seed)
         print(report.summary(), file=sys.stderr)

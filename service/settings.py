@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one call to an LLM server.")
     llm_queue_wait_s: float = Field(20.0, ge=0, description="How long a request waits for a busy model before 'busy'.")
     llm_server_slots: int = Field(4, ge=1, description="Concurrent requests sent to an LLM server.")
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated API keys; when set, every /v1 request needs 'Authorization: Bearer <key>'."
+    )
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute per API key (or per client address without keys); 0: no limit."
+    )
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest file accepted by POST /v1/documents.")
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -61,6 +68,15 @@ class Settings(BaseSettings):
     @property
     def conversations_db(self) -> Path:
         return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def api_key_list(self) -> list[str]:
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
     @property
     def models_dir(self) -> Path:

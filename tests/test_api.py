@@ -1,5 +1,6 @@
 """The HTTP API through the real FastAPI app, and once through a real uvicorn on loopback."""
 
+import json
 import socket
 import threading
 import time
@@ -9,12 +10,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
+from tests.conftest import make_container
+from tests.fake_llm_server import FakeLLMServer
+from tests.pdfgen import minimal_pdf
 
 
 @pytest.fixture(scope="module")
 def client(indexed):
     with TestClient(create_app(indexed)) as c:
         yield c
+
+
+def _container(indexed, data_dir, **settings):
+    container = make_container(data_dir, **settings)
+    container.__dict__["embed_model"] = indexed.embed_model  # share the loaded model
+    return container
 
 
 def test_healthz(client):
@@ -48,32 +58,151 @@ def test_errors_have_one_json_shape(client, payload, status, code, message):
     assert message in error["message"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_unknown_route_uses_the_error_shape(client):
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
-def test_real_server_on_loopback(indexed):
-    import uvicorn
+def test_chat_follow_up_and_conversation_lifecycle(client):
+    first = client.post("/v1/chat", json={"question": "What is the key missing link of the North–South corridor?"})
+    assert first.status_code == 200
+    cid = first.json()["conversation_id"]
+    follow = client.post("/v1/chat", json={"question": "How long is it?", "conversation_id": cid})
+    assert "162" in follow.json()["answer"]
+    conversation = client.get(f"/v1/conversations/{cid}").json()
+    assert [t["question"] for t in conversation["turns"]] == [
+        "What is the key missing link of the North–South corridor?", "How long is it?"]
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    assert client.get(f"/v1/conversations/{cid}").status_code == 404
+    assert client.delete(f"/v1/conversations/{cid}").json()["error"]["code"] == "conversation_not_found"
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(indexed), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            assert http.get("/healthz").status_code == 200
-            response = http.post("/v1/ask", json={"question": "When was the Resht–Astara railway due to be completed?"})
-            assert response.status_code == 200
-            assert "2028" in response.json()["answer"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+def _sse_events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_chat_streams_extractive_answer_as_a_final_event(client):
+    response = client.post("/v1/chat", json={"question": "How long is the Resht–Astara railway?", "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _sse_events(response.text)
+    assert [kind for kind, _ in events] == ["answer"]
+    assert "162" in events[0][1]["answer"]
+
+
+def test_chat_streams_llm_tokens_then_the_answer(indexed):
+    with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].") as fake:
+        container = _container(indexed, indexed.settings.data_dir, llm_url=fake.url)
+        with TestClient(create_app(container)) as c:
+            response = c.post(
+                "/v1/chat",
+                json={"question": "How long is the Resht–Astara railway?", "mode": "llm"},
+                headers={"Accept": "text/event-stream"},
+            )
+    events = _sse_events(response.text)
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "answer" and kinds.count("token") > 3
+    assert "".join(data["text"] for kind, data in events if kind == "token").startswith("The Resht–Astara railway")
+    assert events[-1][1]["mode"] == "llm" and events[-1][1]["citations"][0]["verified"] is True
+
+
+def test_documents_upload_list_ask_delete(indexed, tmp_path):
+    container = _container(indexed, tmp_path / "index")
+    with TestClient(create_app(container)) as c:
+        note = ("bridge-note.md", "# Bridge note\n\nThe Kars bridge is 740 meters long. It opened in 2019.\n")
+        response = c.post("/v1/documents", files=[("files", (note[0], note[1].encode(), "text/markdown")),
+                                                   ("files", ("scan.pdf", b"%PDF-1.4 broken", "application/pdf"))])
+        assert response.status_code == 200
+        results = response.json()["files"]
+        assert [(r["file"], r["status"]) for r in results] == [("bridge-note.md", "added"), ("scan.pdf", "failed")]
+        assert "scan.pdf: corrupt or unreadable PDF" in results[1]["error"]
+        assert str(tmp_path) not in results[1]["error"]  # no server paths in answers
+        again = c.post("/v1/documents", files=[("files", (note[0], note[1].encode(), "text/markdown"))])
+        assert again.json()["files"][0]["status"] == "unchanged"
+        pdf = c.post("/v1/documents", files=[("files", ("brief.pdf", minimal_pdf(["The tunnel is 9 km long."]), "application/pdf"))])
+        assert pdf.json()["files"][0]["status"] == "added"
+
+        docs = c.get("/v1/documents").json()
+        assert sorted(d["source"] for d in docs) == ["bridge-note.md", "brief.pdf"]
+        answer = c.post("/v1/ask", json={"question": "How long is the Kars bridge?"}).json()
+        assert "740 meters" in answer["answer"] and answer["citations"][0]["source"] == "bridge-note.md"
+
+        doc_id = next(d["doc_id"] for d in docs if d["source"] == "bridge-note.md")
+        assert c.delete(f"/v1/documents/{doc_id}").status_code == 204
+        assert c.delete(f"/v1/documents/{doc_id}").json()["error"]["code"] == "document_not_found"
+        assert [d["source"] for d in c.get("/v1/documents").json()] == ["brief.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code"),
+    [("table.csv", 415, "unsupported_file_type"), ("../../etc/evil.md", 422, "invalid_file_name"),
+     (".hidden.md", 422, "invalid_file_name")],
+)
+def test_refused_uploads(indexed, tmp_path, name, status, code):
+    container = _container(indexed, tmp_path / "index")
+    with TestClient(create_app(container)) as c:
+        response = c.post("/v1/documents", files=[("files", (name, b"some text here.", "text/plain"))])
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert not (tmp_path / "index" / "uploads").exists() or not any((tmp_path / "index" / "uploads").iterdir())
+
+
+def test_oversized_upload_is_refused(indexed, tmp_path):
+    container = _container(indexed, tmp_path / "index", max_upload_bytes=1000)
+    with TestClient(create_app(container)) as c:
+        response = c.post("/v1/documents", files=[("files", ("big.txt", b"word " * 1000, "text/plain"))])
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_api_keys_guard_v1_but_not_health(indexed):
+    container = _container(indexed, indexed.settings.data_dir, api_keys="key-one,key-two")
+    with TestClient(create_app(container)) as c:
+        question = {"question": "How long is the Resht–Astara railway?"}
+        assert c.post("/v1/ask", json=question).json()["error"]["code"] == "unauthorized"
+        wrong = c.post("/v1/ask", json=question, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "invalid API key"
+        assert c.post("/v1/ask", json=question, headers={"Authorization": "Bearer key-two"}).status_code == 200
+        assert c.get("/v1/documents").status_code == 401
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 200
+
+
+def test_rate_limit_per_key(indexed):
+    container = _container(indexed, indexed.settings.data_dir, api_keys="a,b", rate_limit_per_minute=2)
+    with TestClient(create_app(container)) as c:
+        for _ in range(2):
+            assert c.get("/v1/documents", headers={"Authorization": "Bearer a"}).status_code == 200
+        limited = c.get("/v1/documents", headers={"Authorization": "Bearer a"})
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert c.get("/v1/documents", headers={"Authorization": "Bearer b"}).status_code == 200  # per key
+
+
+def test_readyz_and_metrics(client):
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["index"] == "ok"
+    client.post("/v1/ask", json={"question": "Who is the prime minister of Georgia?"})
+    text = client.get("/metrics").text
+    assert 'qa_http_requests_total{method="POST",route="/v1/ask",status="200"}' in text
+    assert 'qa_answers_total{mode="extractive",abstained="true"}' in text
+    assert 'qa_http_request_duration_seconds_count{route="/v1/ask"}' in text
+
+
+def test_readyz_reports_an_unreachable_index(indexed, tmp_path, monkeypatch):
+    container = _container(indexed, tmp_path / "index")
+    with TestClient(create_app(container)) as c:
+        monkeypatch.setattr(container.store, "generation", lambda: (_ for _ in ()).throw(ConnectionError("down")))
+        response = c.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"] == {"code": "not_ready", "message": "not ready: index: unreachable (ConnectionError)"}
 
 
 def test_llm_mode_is_unavailable_when_no_model_is_configured(indexed, monkeypatch):
@@ -85,3 +214,50 @@ def test_llm_mode_is_unavailable_when_no_model_is_configured(indexed, monkeypatc
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "mode_unavailable"
     assert "answer mode 'llm' is not available" in response.json()["error"]["message"]
+
+
+def test_openapi_describes_every_field(client):
+    spec = client.get("/openapi.json").json()
+    for name, schema in spec["components"]["schemas"].items():
+        if name.startswith(("HTTPValidationError", "ValidationError", "Body_")):
+            continue
+        for field, prop in schema.get("properties", {}).items():
+            assert prop.get("description"), f"{name}.{field} has no description"
+    assert {"/v1/ask", "/v1/chat", "/v1/documents", "/v1/conversations/{conversation_id}", "/readyz"} <= set(spec["paths"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_server_on_loopback_keeps_health_responsive_while_answering(indexed):
+    import uvicorn
+
+    with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].", delay_s=2) as fake:
+        container = _container(indexed, indexed.settings.data_dir, llm_url=fake.url)
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not server.started and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.started
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                slow = {}
+                asking = threading.Thread(target=lambda: slow.update(r=http.post(
+                    "/v1/ask", json={"question": "How long is the Resht–Astara railway?", "mode": "llm"})))
+                asking.start()
+                while not fake.requests:
+                    time.sleep(0.02)
+                started = time.perf_counter()
+                assert http.get("/healthz").status_code == 200
+                assert time.perf_counter() - started < 1.0  # the LLM call is still in progress
+                asking.join()
+                assert slow["r"].status_code == 200 and "162" in slow["r"].json()["answer"]
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
