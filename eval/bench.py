@@ -45,6 +45,63 @@ def generate_corpus(folder: Path, docs: int, sentences: int, seed: int = 7) -> N
         (folder / f"bulletin-{d + 1:03d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def bench_http(data_dir: Path, questions: list[str], per_level: int, levels=(1, 8, 32)) -> dict[str, float]:
+    """POST /v1/ask (extractive) against `qa serve` in its own process on loopback, at several concurrencies."""
+    import asyncio
+    import os
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ANSWER_MODE": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "qa"), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("qa serve did not become ready")
+            time.sleep(0.5)
+
+        async def level(concurrency: int) -> tuple[list[float], int, float]:
+            latencies: list[float] = []
+            errors = 0
+            counter = iter(range(per_level))
+            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+                async def worker():
+                    nonlocal errors
+                    for i in counter:
+                        t = time.perf_counter()
+                        r = await client.post("/v1/ask", json={"question": questions[i % len(questions)]})
+                        latencies.append((time.perf_counter() - t) * 1000)
+                        errors += r.status_code != 200
+                started = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+                return latencies, errors, time.perf_counter() - started
+
+        out: dict[str, float] = {}
+        asyncio.run(level(2))  # warm the server
+        for concurrency in levels:
+            latencies, errors, seconds = asyncio.run(level(concurrency))
+            out[f"http_c{concurrency}_p50_ms"] = percentile(latencies, 50)
+            out[f"http_c{concurrency}_p95_ms"] = percentile(latencies, 95)
+            out[f"http_c{concurrency}_rps"] = len(latencies) / seconds
+            out[f"http_c{concurrency}_errors"] = errors
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def bench_llm(container, dataset: Path, count: int) -> dict[str, float]:
     """Full-answer latency and time to first streamed token in llm mode, on answerable questions
     (unanswerable ones abstain before the model is called, which would flatter the figures)."""
@@ -81,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="passes over the questions for latency")
     parser.add_argument("--llm-questions", type=int, default=30,
                         help="answerable questions timed in llm mode (0 skips the LLM benchmark)")
+    parser.add_argument("--http-requests", type=int, default=200,
+                        help="requests per concurrency level for the HTTP benchmark (0 skips it)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
 
@@ -137,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.llm_questions and container.llm_provider.configured:
             results.update(bench_llm(container, DATASET, args.llm_questions))
+
+        if args.http_requests:
+            results.update(bench_http(work / "index", questions, args.http_requests))
 
         qa = Path(sys.executable).parent / "qa"
         started = time.perf_counter()

@@ -1,0 +1,32 @@
+"""A bounded schemathesis run against the OpenAPI spec: generated requests never get a 5xx."""
+
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from service.api.app import create_app
+from tests.conftest import ARTICLE, make_container
+
+EXAMPLES_PER_OPERATION = 20
+
+
+def test_generated_requests_never_get_a_server_error(indexed, tmp_path):
+    # Its own index: generated uploads and deletes must not disturb the other tests' index.
+    container = make_container(tmp_path / "index")
+    container.__dict__["embed_model"] = indexed.embed_model
+    container.ingest([Path(ARTICLE)])
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(container))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case):
+            case.call_and_validate(checks=[not_a_server_error])
+
+        check()
