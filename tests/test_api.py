@@ -261,3 +261,14 @@ def test_real_server_on_loopback_keeps_health_responsive_while_answering(indexed
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+
+
+def test_unreachable_index_is_a_503_not_a_crash(indexed, tmp_path, monkeypatch):
+    container = _container(indexed, tmp_path / "index")
+    with TestClient(create_app(container)) as c:
+        monkeypatch.setattr(container.store, "generation", lambda: (_ for _ in ()).throw(ConnectionError("down")))
+        response = c.post("/v1/ask", json={"question": "How long is the railway?"})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "index_unavailable"
+        assert "the index is unavailable (ConnectionError)" in response.json()["error"]["message"]
+        assert c.get("/healthz").status_code == 200

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from service.errors import IndexNotReady
 from service.rag.store import Chunk, ChunkStore
 from service.rag.text import TermSet, TermWeights, content_terms, content_words, stem
 from service.rag.views import LEXICAL_VIEWS, VECTOR_VIEWS, headings, view_text
@@ -150,6 +151,15 @@ class HybridRetriever:
         self._checked_at = 0.0
 
     def retrieve(self, question: str, history: Sequence[str] = ()) -> list[Candidate]:
+        try:
+            return self._retrieve(question, history)
+        except (IndexNotReady, TypeError, AttributeError, KeyError, NameError):
+            raise  # already mapped, or a bug: not the index's fault
+        except Exception as exc:  # chromadb raises many types for "cannot reach / read the index"
+            log.error("index unavailable: %s: %s", type(exc).__name__, exc)
+            raise IndexNotReady(f"the index is unavailable ({type(exc).__name__}); try again shortly") from exc
+
+    def _retrieve(self, question: str, history: Sequence[str]) -> list[Candidate]:
         corpus = self.corpus()
         if not corpus.chunks:
             return []
