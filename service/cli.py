@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["auto", "extractive", "llm"], default=None)
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)")
+    p.set_defaults(func=cmd_slack)
+
     p = sub.add_parser("eval", help="score answers on an evaluation dataset")
     p.add_argument("--mode", choices=["extractive", "llm", "all"], default="extractive")
     p.add_argument("--dataset", type=Path, default=None, help="JSONL dataset (default: eval/datasets/article.jsonl)")
@@ -191,14 +194,46 @@ def cmd_eval(container, args) -> int:
             for g in result["cases"]:
                 if not g["correct"]:
                     print(f"  FAIL {g['id']} ({g['category']}): {g['question']}\n       -> {g['answer'][:300]}")
+    feedback = _slack_feedback(container.settings)
+    if feedback:
+        print(f"Slack feedback: {feedback['up']} 👍, {feedback['down']} 👎")
+        for result in results:
+            result["slack_feedback"] = feedback
     if args.report:
         args.report.mkdir(parents=True, exist_ok=True)
         (args.report / "report.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
         (args.report / "report.md").write_text(
-            "# Evaluation report\n\n" + "\n\n".join(f"```\n{format_summary(r)}\n```" for r in results) + "\n",
+            "# Evaluation report\n\n" + "\n\n".join(f"```\n{format_summary(r)}\n```" for r in results) + "\n"
+            + (f"\nSlack feedback: {feedback['up']} 👍, {feedback['down']} 👎\n" if feedback else ""),
             encoding="utf-8",
         )
     return 0
+
+
+def cmd_slack(container, args) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from service.slack.app import build_slack_app
+    from service.slack.state import SlackState
+
+    settings = container.settings
+    if not (settings.slack_bot_token and settings.slack_app_token):
+        print("error: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run the Slack bot in Socket Mode", file=sys.stderr)
+        return EXIT_USAGE
+    container.warm_up()
+    app = build_slack_app(container, SlackState(settings.slack_db))
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+def _slack_feedback(settings) -> dict | None:
+    """👍/👎 counts from the Slack bot, if it has run with this data directory."""
+    if not settings.slack_db.exists():
+        return None
+    from service.slack.state import SlackState
+
+    counts = SlackState(settings.slack_db).feedback_counts()
+    return counts if counts["up"] or counts["down"] else None
 
 
 def cmd_serve(container, args) -> int:

@@ -13,7 +13,7 @@ AnswerMode = Literal["auto", "extractive", "llm"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(Path("data/index"), description="Where the embedded Chroma database and SQLite files live.")
     chroma_url: str | None = Field(
@@ -61,6 +61,17 @@ class Settings(BaseSettings):
         600, ge=0, description="Requests per minute per API key (or per client address without keys); 0: no limit."
     )
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest file accepted by POST /v1/documents.")
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias="SLACK_BOT_TOKEN", description="Slack bot token (xoxb-…); with the signing secret, "
+        "`qa serve` also answers Slack at POST /slack/events."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias="SLACK_SIGNING_SECRET", description="Slack signing secret: verifies every Slack request."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias="SLACK_APP_TOKEN", description="Slack app-level token (xapp-…) for `qa slack` (Socket Mode)."
+    )
+    slack_api_url: str | None = Field(None, description="Slack Web API base URL (for proxies and tests).")
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -73,6 +84,14 @@ class Settings(BaseSettings):
     def api_key_list(self) -> list[str]:
         raw = self.api_keys.get_secret_value() if self.api_keys else ""
         return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def slack_db(self) -> Path:
+        return self.data_dir / "slack.sqlite3"
 
     @property
     def uploads_dir(self) -> Path:

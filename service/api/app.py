@@ -76,6 +76,19 @@ def create_app(container) -> FastAPI:
     app.state.container = container
     app.state.metrics = metrics
 
+    if settings.slack_enabled:
+        from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+        from service.slack.app import build_slack_app
+        from service.slack.state import SlackState
+
+        slack = SlackRequestHandler(build_slack_app(container, SlackState(settings.slack_db), metrics))
+
+        @app.post("/slack/events", include_in_schema=False)
+        async def slack_events(request: Request):
+            # Bolt checks the signature and timestamp (401 otherwise) and acknowledges before answering.
+            return await slack.handle(request)
+
     def guard(request: Request) -> None:
         limiter.check(principal_of(request, api_keys))
 

@@ -16,6 +16,7 @@ class Metrics:
         self._latency_sum: dict[str, float] = defaultdict(float)
         self._latency_count: dict[str, int] = defaultdict(int)
         self._answers: dict[tuple[str, str], int] = defaultdict(int)
+        self._feedback: dict[str, int] = defaultdict(int)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -29,6 +30,10 @@ class Metrics:
     def observe_answer(self, answer: dict) -> None:
         with self._lock:
             self._answers[(answer["mode"], "true" if answer["abstained"] else "false")] += 1
+
+    def observe_feedback(self, value: str) -> None:
+        with self._lock:
+            self._feedback[value] += 1
 
     def render(self) -> str:
         lines = [
@@ -55,4 +60,7 @@ class Metrics:
             ]
             for (mode, abstained), n in sorted(self._answers.items()):
                 lines.append(f'qa_answers_total{{mode="{mode}",abstained="{abstained}"}} {n}')
+            lines += ["# HELP qa_feedback_total Slack 👍/👎 clicks on answers.", "# TYPE qa_feedback_total counter"]
+            for value in ("up", "down"):
+                lines.append(f'qa_feedback_total{{value="{value}"}} {self._feedback[value]}')
         return "\n".join(lines) + "\n"

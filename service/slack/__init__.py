@@ -1,0 +1,1 @@
+"""The Slack bot: mentions, DMs, thread follow-ups and /ask, on top of the answer engine."""
