@@ -11,9 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeLLMServer:
     """Answers POST /v1/chat/completions with `reply` (a string, or a function of the request body)."""
 
-    def __init__(self, reply="", delay_s: float = 0.0, status: int = 200):
+    def __init__(self, reply="", delay_s: float = 0.0, status: int = 200, token_delay_s: float = 0.0):
         self.reply = reply
         self.delay_s = delay_s
+        self.token_delay_s = token_delay_s
         self.status = status
         self.requests: list[dict] = []
         self.headers: list[dict] = []
@@ -62,6 +63,7 @@ class FakeLLMServer:
                              "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(server.token_delay_s)
                 end = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
                 self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())

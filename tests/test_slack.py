@@ -174,3 +174,24 @@ def test_document_text_cannot_ping_the_channel(indexed, tmp_path):
     sent = json.dumps(update, ensure_ascii=False)
     assert "&lt;!channel&gt;" in sent and "&lt;@U999&gt;" in sent
     assert "<!channel>" not in sent and "<@U999>" not in sent and "<https://" not in sent
+
+
+def test_llm_answer_appears_progressively_then_verified(indexed):
+    from tests.fake_llm_server import FakeLLMServer
+
+    fake = FakeSlack()
+    reply = "The Resht–Astara railway in northern Iran is 162 kilometers long according to the sources [1]."
+    with FakeLLMServer(reply, token_delay_s=0.3) as llm:
+        container = make_container(indexed.settings.data_dir, slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
+                                   slack_api_url=fake.url, llm_url=llm.url, answer_mode="llm")
+        container.__dict__["embed_model"] = indexed.embed_model
+        try:
+            with TestClient(create_app(container)) as client:
+                _post_event(client, _mention("How long is the Resht–Astara railway?", ts="1700000009.000100",
+                                             channel="C-progress"), "Ev-progress")
+                final = _final_update(fake, "C-progress", "162 kilometers")
+        finally:
+            fake.close()
+    progress = [u for u in fake.named("chat.update") if u["channel"] == "C-progress" and "blocks" not in u]
+    assert progress and all(u["text"].endswith(" …") for u in progress)
+    assert final["blocks"][0]["text"]["text"].startswith("The Resht–Astara railway")
