@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test eval bench lint clean
+.PHONY: setup run test eval eval-ci bench clean
 
 setup: $(STAMP)
 
@@ -24,9 +24,16 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# Scores answers on eval/datasets in a separate index, so it never touches yours.
+# Scores both modes and the baseline on eval/datasets, in a separate index so it never touches yours.
 eval: setup
-	QA_DATA_DIR=.eval-index $(BIN)/qa eval --corpus data/corpus --report eval/reports/latest
+	QA_DATA_DIR=.eval-index $(BIN)/qa eval --corpus data/corpus --mode all --report eval/reports/latest
+
+# What CI runs after the tests: the full eval in extractive mode and a 20-case sample in llm mode,
+# failing below eval/thresholds.json.
+eval-ci: setup
+	rm -rf .eval-index
+	QA_DATA_DIR=.eval-index $(BIN)/qa eval --corpus data/corpus --mode extractive --check eval/thresholds.json --report eval/reports/ci-extractive
+	QA_DATA_DIR=.eval-index $(BIN)/qa eval --mode llm --sample 20 --check eval/thresholds.json --report eval/reports/ci-llm
 
 bench: setup
 	$(BIN)/python -m eval.bench

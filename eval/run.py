@@ -1,8 +1,8 @@
-"""Run the answer engine over an evaluation dataset and score it.
+"""Run an answerer over an evaluation dataset and score it.
 
 Each case runs as its own conversation (follow-up chains turn by turn) and is graded on its
 last turn: answerable cases on their key-fact patterns and cited spans, unanswerable ones on
-abstaining.
+abstaining. Retrieval is scored separately (hit@k, MRR of the first passage overlapping the gold span).
 """
 
 from __future__ import annotations
@@ -17,23 +17,33 @@ from eval import metrics
 DEFAULT_DATASET = Path(__file__).parent / "datasets" / "article.jsonl"
 
 
-def load_cases(path: Path, split: str | None = None) -> list[dict]:
+def load_cases(path: Path, split: str | None = None, sample: int | None = None) -> list[dict]:
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [c for c in cases if split in (None, "all") or c.get("split") == split]
+    cases = [c for c in cases if split in (None, "all") or c.get("split") == split]
+    if sample and sample < len(cases):
+        step = len(cases) / sample  # evenly spread, so every category is represented
+        cases = [cases[int(i * step)] for i in range(sample)]
+    return cases
 
 
-def run_case(engine, case: dict, mode: str) -> dict:
+def run_case(answerer, case: dict, mode: str) -> dict:
     turns = case.get("turns") or [case["question"]]
     conversation_id = None
-    started = time.perf_counter()
     for turn in turns:
-        answer = engine.ask(turn, conversation_id=conversation_id, mode=mode)
-        conversation_id = answer["conversation_id"]
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    return {"case": case, "answer": answer, "latency_ms": answer["timings_ms"]["total"], "wall_ms": elapsed_ms}
+        answer = answerer.ask(turn, conversation_id=conversation_id, mode=mode)
+        conversation_id = answer["conversation_id"] or None
+    return {"case": case, "answer": answer, "latency_ms": answer["timings_ms"]["total"]}
 
 
-def grade(result: dict, document_texts: dict[str, str]) -> dict:
+def gold_rank(passages: list[tuple[str, int, int]], gold: list[dict]) -> int | None:
+    """1-based rank of the first (source, start, end) passage overlapping a gold span."""
+    for rank, (source, start, end) in enumerate(passages, start=1):
+        if any(g["source"] == source and metrics.spans_overlap(start, end, g["start_char"], g["end_char"]) for g in gold):
+            return rank
+    return None
+
+
+def grade(result: dict, document_texts: dict[str, str], rank: int | None) -> dict:
     case, answer = result["case"], result["answer"]
     unanswerable = bool(case.get("unanswerable"))
     abstained = bool(answer["abstained"])
@@ -49,6 +59,7 @@ def grade(result: dict, document_texts: dict[str, str]) -> dict:
         "correct": correct,
         "citations_exact": all(metrics.citation_exact(c, document_texts.get(c["doc_id"])) for c in citations),
         "citation_supported": None if unanswerable else metrics.citation_supported(citations, case.get("gold", [])),
+        "retrieval_rank": rank,
         "latency_ms": result["latency_ms"],
         "first_token_ms": answer["timings_ms"].get("first_token"),
         "mode": answer["mode"],
@@ -57,7 +68,7 @@ def grade(result: dict, document_texts: dict[str, str]) -> dict:
     }
 
 
-def summarize(graded: list[dict]) -> dict:
+def summarize(graded: list[dict], k: int) -> dict:
     answerable = [g for g in graded if not g["unanswerable"]]
     unanswerable = [g for g in graded if g["unanswerable"]]
     abstained = [g for g in graded if g["abstained"]]
@@ -65,6 +76,7 @@ def summarize(graded: list[dict]) -> dict:
     by_category: dict[str, list[dict]] = defaultdict(list)
     for g in graded:
         by_category[g["category"]].append(g)
+    ranks = [g["retrieval_rank"] for g in answerable]
     return {
         "cases": len(graded),
         "accuracy": metrics.ratio(sum(g["correct"] for g in graded), len(graded)),
@@ -73,42 +85,96 @@ def summarize(graded: list[dict]) -> dict:
         "abstention_precision": metrics.ratio(sum(g["unanswerable"] for g in abstained), len(abstained)),
         "false_abstention_rate": metrics.ratio(sum(g["abstained"] for g in answerable), len(answerable)),
         "citation_exactness": metrics.ratio(sum(g["citations_exact"] for g in graded), len(graded)),
-        "citation_support": metrics.ratio(
-            sum(bool(g["citation_supported"]) for g in answerable), len(answerable)
-        ),
+        "citation_support": metrics.ratio(sum(bool(g["citation_supported"]) for g in answerable), len(answerable)),
+        "retrieval_k": k,
+        "retrieval_hit_at_k": metrics.ratio(sum(r is not None and r <= k for r in ranks), len(ranks)),
+        "retrieval_mrr": (sum(1.0 / r for r in ranks if r) / len(ranks)) if ranks else None,
         "fallbacks": sum(1 for g in graded if g.get("notice")),
         "latency_p50_ms": metrics.percentile(latencies, 50),
         "latency_p95_ms": metrics.percentile(latencies, 95),
         "by_category": {
-            cat: {"cases": len(items), "accuracy": metrics.ratio(sum(g["correct"] for g in items), len(items))}
+            cat: {
+                "cases": len(items),
+                "accuracy": metrics.ratio(sum(g["correct"] for g in items), len(items)),
+                "latency_p50_ms": metrics.percentile([g["latency_ms"] for g in items], 50),
+            }
             for cat, items in sorted(by_category.items())
         },
     }
 
 
-def evaluate(container, dataset: Path = DEFAULT_DATASET, mode: str = "extractive", split: str | None = None) -> dict:
-    cases = load_cases(dataset, split)
-    document_texts = {r.doc_id: container.store.document_text(r.doc_id) for r in container.store.documents()}
+def _history(case: dict) -> tuple[str, list[str]]:
+    turns = case.get("turns") or [case["question"]]
+    return turns[-1], turns[:-1]
+
+
+def evaluate(container, dataset: Path = DEFAULT_DATASET, mode: str = "extractive", split: str | None = None,
+             sample: int | None = None) -> dict:
+    """Score `mode` ("extractive", "llm" or "baseline") on the dataset."""
+    from service.rag.engine import search_queries
+
+    cases = load_cases(dataset, split, sample)
+    document_texts = {r.doc_id: r.text for r in container.store.documents(with_text=True)}
     container.warm_up()
-    graded = [grade(run_case(container.engine, case, mode), document_texts) for case in cases]
-    return {"mode": mode, "dataset": str(dataset), "split": split or "all", "summary": summarize(graded), "cases": graded}
+    if mode == "baseline":
+        from eval.baseline import TOP_K, Baseline
+
+        answerer, k = Baseline(container), TOP_K
+
+        def passages(case):
+            question, _ = _history(case)
+            return [(h.node.metadata.get("source", ""), h.node.start_char_idx, h.node.end_char_idx)
+                    for h in answerer.retrieve(question)]
+    else:
+        answerer, k = container.engine, container.settings.top_k
+
+        def passages(case):
+            question, history = _history(case)
+            return [(c.chunk.source, c.chunk.start_char, c.chunk.end_char)
+                    for c in container.retriever.retrieve(*search_queries(question, history))]
+
+    started = time.perf_counter()
+    graded = []
+    for case in cases:
+        rank = None if case.get("unanswerable") else gold_rank(passages(case), case.get("gold", []))
+        graded.append(grade(run_case(answerer, case, None if mode == "baseline" else mode), document_texts, rank))
+    return {"mode": mode, "dataset": str(dataset), "split": split or "all", "seconds": time.perf_counter() - started,
+            "summary": summarize(graded, k), "cases": graded}
+
+
+def pct(value) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
 def format_summary(result: dict) -> str:
     s = result["summary"]
-
-    def pct(v):
-        return "n/a" if v is None else f"{v * 100:.1f}%"
-
     lines = [
         f"mode={result['mode']} split={result['split']} cases={s['cases']}",
         f"  accuracy {pct(s['accuracy'])} (answerable {pct(s['answerable_accuracy'])})",
         f"  abstention recall {pct(s['abstention_recall'])}, precision {pct(s['abstention_precision'])}, "
         f"false abstentions {pct(s['false_abstention_rate'])}",
         f"  citations exact {pct(s['citation_exactness'])}, supported {pct(s['citation_support'])}",
+        f"  retrieval hit@{s['retrieval_k']} {pct(s['retrieval_hit_at_k'])}, MRR {s['retrieval_mrr'] or 0:.3f}",
         f"  latency p50 {s['latency_p50_ms']:.1f} ms, p95 {s['latency_p95_ms']:.1f} ms"
         + (f"; {s['fallbacks']} answers fell back to extractive" if s["fallbacks"] else ""),
     ]
     for cat, c in s["by_category"].items():
-        lines.append(f"  {cat:13} {pct(c['accuracy'])} of {c['cases']}")
+        lines.append(f"  {cat:13} {pct(c['accuracy'])} of {c['cases']}, p50 {c['latency_p50_ms']:.1f} ms")
     return "\n".join(lines)
+
+
+def check_thresholds(result: dict, thresholds: dict) -> list[str]:
+    """Failures of result against thresholds[mode]: {"metric": minimum} or {"metric_max": maximum}."""
+    failures = []
+    for name, bound in thresholds.get(result["mode"], {}).items():
+        if name.startswith("_"):
+            continue
+        metric = name.removesuffix("_max")
+        value = result["summary"].get(metric)
+        if value is None:
+            continue
+        if name.endswith("_max") and value > bound:
+            failures.append(f"{result['mode']}: {metric} {value:.3f} above the maximum {bound}")
+        elif not name.endswith("_max") and value < bound:
+            failures.append(f"{result['mode']}: {metric} {value:.3f} below the threshold {bound}")
+    return failures

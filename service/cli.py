@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=None, help="write report.json (and report.md) to this folder")
     p.add_argument("--show-failures", action="store_true", help="print each wrong answer")
     p.add_argument("--calibrate", action="store_true", help="print the abstention threshold sweep instead")
+    p.add_argument("--sample", type=int, default=None, help="evaluate N cases spread evenly over the dataset")
+    p.add_argument("--check", type=Path, default=None,
+                   help="fail (exit 1) when a metric is below the thresholds in this JSON file")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API")
@@ -172,22 +175,23 @@ def _ask_batch(container, args) -> int:
 
 
 def cmd_eval(container, args) -> int:
-    from eval.run import DEFAULT_DATASET, evaluate, format_summary
+    from eval.report import write_report
+    from eval.run import DEFAULT_DATASET, check_thresholds, evaluate, format_summary, load_cases
 
     if args.corpus:
         report = container.ingest(args.corpus)
         if report.failed:
             print(report.summary(), file=sys.stderr)
             return EXIT_FAILED
+    dataset = args.dataset or DEFAULT_DATASET
     if args.calibrate:
         from eval.calibrate import calibrate, format_table
-        from eval.run import load_cases
 
-        cases = load_cases(args.dataset or DEFAULT_DATASET, args.split)
-        print(format_table(calibrate(container, cases), container.settings.abstain_below))
+        print(format_table(calibrate(container, load_cases(dataset, args.split)), container.settings.abstain_below))
         return 0
-    modes = ["extractive", "llm"] if args.mode == "all" else [args.mode]
-    results = [evaluate(container, args.dataset or DEFAULT_DATASET, mode, args.split) for mode in modes]
+    modes = {"all": ["extractive", "llm"]}.get(args.mode, [args.mode])
+    # Every run also measures the usual approach, so each report shows both side by side.
+    results = [evaluate(container, dataset, mode, args.split, args.sample) for mode in [*modes, "baseline"]]
     for result in results:
         print(format_summary(result))
         if args.show_failures:
@@ -197,17 +201,24 @@ def cmd_eval(container, args) -> int:
     feedback = _slack_feedback(container.settings)
     if feedback:
         print(f"Slack feedback: {feedback['up']} 👍, {feedback['down']} 👎")
-        for result in results:
-            result["slack_feedback"] = feedback
     if args.report:
-        args.report.mkdir(parents=True, exist_ok=True)
-        (args.report / "report.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-        (args.report / "report.md").write_text(
-            "# Evaluation report\n\n" + "\n\n".join(f"```\n{format_summary(r)}\n```" for r in results) + "\n"
-            + (f"\nSlack feedback: {feedback['up']} 👍, {feedback['down']} 👎\n" if feedback else ""),
-            encoding="utf-8",
-        )
+        write_report(results, args.report, feedback, command=_eval_command(args))
+        print(f"report: {args.report / 'report.md'}", file=sys.stderr)
+    if args.check:
+        thresholds = json.loads(args.check.read_text(encoding="utf-8"))
+        failures = [f for r in results for f in check_thresholds(r, thresholds)]
+        for failure in failures:
+            print(f"error: {failure}", file=sys.stderr)
+        if failures:
+            return EXIT_FAILED
     return 0
+
+
+def _eval_command(args) -> str:
+    parts = ["qa eval", f"--mode {args.mode}", f"--split {args.split}"]
+    parts += [f"--sample {args.sample}"] if args.sample else []
+    parts += [f"--dataset {args.dataset}"] if args.dataset else []
+    return " ".join(parts)
 
 
 def cmd_slack(container, args) -> int:
