@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, documents, ask, serve."""
+"""The `qa` command: ingest, documents, ask, eval, serve, slack."""
 
 from __future__ import annotations
 
@@ -20,9 +20,17 @@ EXIT_FAILED = 1
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from pydantic import ValidationError
+
     from service.settings import Settings
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "QA_" + str(error["loc"][0]).upper() if error.get("loc") else "a setting"
+            print(f"error: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        return EXIT_USAGE
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO) if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",

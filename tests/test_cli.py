@@ -105,3 +105,11 @@ def test_llm_mode_with_a_broken_model_answers_extractively_and_says_why(cli_inde
     answer = json.loads(env_result.stdout)
     assert answer["mode"] == "extractive"
     assert "the language model is unavailable" in answer["notice"] and "162" in answer["answer"]
+
+
+def test_invalid_setting_is_a_clear_error(tmp_path):
+    result = subprocess.run([str(QA), "documents", "list"], env={**os.environ, "QA_DATA_DIR": str(tmp_path), "QA_TOP_K": "many"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "error: invalid setting QA_TOP_K: Input should be a valid integer" in result.stderr
+    assert "Traceback" not in result.stderr

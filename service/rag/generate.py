@@ -122,5 +122,4 @@ def _compose(kept: list[verify.CheckedSentence], passages: list[Chunk], unsuppor
         "abstained": False,
         "citations": citations,
         "unsupported": unsupported,
-        "repaired": sum(s.repaired for s in kept),
     }

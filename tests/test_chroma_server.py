@@ -1,0 +1,83 @@
+"""Server mode: a real `chroma run` on loopback instead of the embedded database."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from tests.conftest import ARTICLE, make_container
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    def __init__(self, path: Path, port: int):
+        self.path, self.port, self.process = path, port, None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("chroma run did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture()
+def chroma_server(tmp_path):
+    server = ChromaServer(tmp_path / "chroma-data", _free_port())
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_ingest_and_answer_through_a_chroma_server_and_survive_its_restart(indexed, chroma_server, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    container = make_container(tmp_path / "local", chroma_url=f"http://127.0.0.1:{chroma_server.port}")
+    container.__dict__["embed_model"] = indexed.embed_model
+    report = container.ingest([corpus])
+    assert not report.failed
+    assert not (tmp_path / "local" / "chroma").exists()  # nothing went to the embedded database
+
+    with TestClient(create_app(container)) as client:
+        question = {"question": "How long is the Resht–Astara railway?"}
+        assert "162" in client.post("/v1/ask", json=question).json()["answer"]
+        assert client.get("/readyz").status_code == 200
+
+        chroma_server.stop()
+        down = client.post("/v1/ask", json=question)
+        assert down.status_code == 503 and down.json()["error"]["code"] == "index_unavailable"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "index: unreachable" in ready.json()["error"]["message"]
+        assert client.get("/healthz").status_code == 200
+
+        chroma_server.start()  # same data, same port: answers resume without restarting the service
+        assert client.get("/readyz").status_code == 200
+        again = client.post("/v1/ask", json=question)
+        assert again.status_code == 200 and "162" in again.json()["answer"]
