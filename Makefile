@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test eval eval-ci bench clean
+.PHONY: setup run test test-deps eval eval-ci bench clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: setup
 	$(BIN)/qa serve --seed data/corpus
 
-test: setup
+# The shared-state tests run a real redis-server (Debian's package; installing it needs root).
+test-deps:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server for the shared-state tests"; \
+	  (apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)); }
+
+test: setup test-deps
 	$(BIN)/python -m pytest -q
 
 # Scores both modes and the baseline on eval/datasets, in a separate index so it never touches yours.

@@ -206,7 +206,7 @@ def cmd_eval(container, args) -> int:
             for g in result["cases"]:
                 if not g["correct"]:
                     print(f"  FAIL {g['id']} ({g['category']}): {g['question']}\n       -> {g['answer'][:300]}")
-    feedback = _slack_feedback(container.settings)
+    feedback = _slack_feedback(container)
     if feedback:
         print(f"Slack feedback: {feedback['up']} 👍, {feedback['down']} 👎")
     if args.report:
@@ -233,25 +233,22 @@ def cmd_slack(container, args) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from service.slack.app import build_slack_app
-    from service.slack.state import SlackState
 
     settings = container.settings
     if not (settings.slack_bot_token and settings.slack_app_token):
         print("error: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run the Slack bot in Socket Mode", file=sys.stderr)
         return EXIT_USAGE
     container.warm_up()
-    app = build_slack_app(container, SlackState(settings.slack_db))
+    app = build_slack_app(container, container.slack_state)
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0
 
 
-def _slack_feedback(settings) -> dict | None:
-    """👍/👎 counts from the Slack bot, if it has run with this data directory."""
-    if not settings.slack_db.exists():
+def _slack_feedback(container) -> dict | None:
+    """👍/👎 counts from the Slack bot, if it has run with this data directory (or Redis)."""
+    if not container.settings.redis_url and not container.settings.slack_db.exists():
         return None
-    from service.slack.state import SlackState
-
-    counts = SlackState(settings.slack_db).feedback_counts()
+    counts = container.slack_state.feedback_counts()
     return counts if counts["up"] or counts["down"] else None
 
 

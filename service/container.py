@@ -36,10 +36,31 @@ class Container:
             return ChunkStore(open_client(self.settings.data_dir, self.settings.chroma_url), self.settings.collection)
 
     @cached_property
+    def redis(self):
+        from service.shared_state import connect
+
+        return connect(self.settings.redis_url)
+
+    @cached_property
     def conversations(self):
+        if self.settings.redis_url:
+            from service.shared_state import RedisConversationStore
+
+            return RedisConversationStore(self.redis)
         from service.conversations import ConversationStore
 
         return ConversationStore(self.settings.conversations_db)
+
+    @cached_property
+    def slack_state(self):
+        """Which Slack events were answered, and the 👍/👎 feedback."""
+        if self.settings.redis_url:
+            from service.shared_state import RedisSlackState
+
+            return RedisSlackState(self.redis)
+        from service.slack.state import SlackState
+
+        return SlackState(self.settings.slack_db)
 
     @cached_property
     def retriever(self):

