@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-deps eval eval-ci bench clean
+.PHONY: setup run test test-deps eval eval-ci bench bench-scale clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,11 @@ eval-ci: setup
 
 bench: setup
 	$(BIN)/python -m eval.bench
+
+# Ingest rate and retrieval latency at 1k, 10k and 100k chunks, embedded vs server; writes docs/benchmarks.md.
+# Long: 100k chunks means 200k embeddings (about an hour per mode on 2 cores).
+bench-scale: setup
+	$(BIN)/python -m eval.bench_scale
 
 clean:
 	rm -rf .eval-index eval/reports

@@ -1,0 +1,187 @@
+"""`make bench-scale`: ingest throughput and retrieval latency at growing index sizes, embedded Chroma vs a
+Chroma server, written to docs/benchmarks.md with a PNG plot.
+
+    python -m eval.bench_scale [--sizes 1000,10000,100000] [--modes embedded,server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from service import offline  # noqa: F401
+from eval.bench import generate_corpus
+from eval.metrics import percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCES_PER_DOC = 100
+QUERIES = 50
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process, f"http://127.0.0.1:{port}"
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("chroma run did not start")
+
+
+def measure(size: int, mode: str, work: Path, embed_model) -> dict:
+    from service.container import Container
+    from service.settings import Settings
+
+    corpus = work / f"corpus-{size}"
+    if not corpus.exists():
+        corpus.mkdir()
+        generate_corpus(corpus, docs=max(1, size // SENTENCES_PER_DOC), sentences=SENTENCES_PER_DOC, seed=size)
+    server = None
+    url = None
+    if mode == "server":
+        server, url = _start_chroma(work / f"chroma-{size}")
+    try:
+        container = Container(Settings(data_dir=work / f"index-{mode}-{size}", chroma_url=url))
+        container.__dict__["embed_model"] = embed_model
+        report = container.ingest([corpus], progress=False)
+        rng = random.Random(size)
+        questions = [f"What did the {rng.choice(['ministry', 'operator', 'consortium'])} of "
+                     f"{rng.choice(['Batumi', 'Gyumri', 'Tabriz', 'Baku'])} approve in {rng.randint(2001, 2030)}?"
+                     for _ in range(QUERIES)]
+        container.retriever.retrieve(questions[0])  # load the corpus snapshot and BM25 outside the timings
+        latencies = []
+        for q in questions:
+            t = time.perf_counter()
+            container.retriever.retrieve(q)
+            latencies.append((time.perf_counter() - t) * 1000)
+        chunks = report.chunks_embedded
+        return {
+            "size": size, "mode": mode, "chunks": chunks, "ingest_s": report.seconds,
+            "chunks_per_s": chunks / report.seconds, "texts_per_s": 2 * chunks / report.seconds,
+            "retrieve_p50_ms": percentile(latencies, 50), "retrieve_p95_ms": percentile(latencies, 95),
+        }
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def raw_embedding_rate(embed_model, work: Path) -> float:
+    sample = work / "raw"
+    sample.mkdir(exist_ok=True)
+    generate_corpus(sample, docs=10, sentences=SENTENCES_PER_DOC, seed=1)
+    from ingest.pipeline import build_chunks
+    from service.rag.views import view_text
+
+    texts = []
+    for path in sorted(sample.glob("*.md")):
+        chunks = build_chunks("x", path.name, path.read_text(encoding="utf-8"))
+        texts += [view_text(v, chunks, i) for v in ("sentence", "window") for i in range(len(chunks))]
+    embed_model.get_text_embedding_batch(texts[:64])
+    started = time.perf_counter()
+    embed_model.get_text_embedding_batch(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def write_markdown(rows: list[dict], raw: float, out: Path, plot: Path) -> None:
+    lines = [
+        "# Scaling benchmark",
+        "",
+        f"`make bench-scale` (`python -m eval.bench_scale`) on this 2-core machine. Generated documents of {SENTENCES_PER_DOC}",
+        "short sentences; each chunk is embedded twice (sentence and neighbours views). Retrieval latency is the full",
+        f"hybrid retrieval (query embedding, Chroma, BM25 over three views, fusion), {QUERIES} queries per size.",
+        "",
+        f"Raw embedding rate in the same run: **{raw:.0f} texts/s** (= {raw / 2:.0f} chunks/s at two texts per chunk).",
+        "",
+        "| chunks | mode | ingest | chunks/s | texts/s (% of raw) | retrieve p50 | retrieve p95 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['chunks']:,} | {r['mode']} | {r['ingest_s']:.0f} s | {r['chunks_per_s']:.1f} | "
+            f"{r['texts_per_s']:.0f} ({100 * r['texts_per_s'] / raw:.0f}%) | {r['retrieve_p50_ms']:.1f} ms | "
+            f"{r['retrieve_p95_ms']:.1f} ms |"
+        )
+    lines += ["", f"![retrieval latency and ingest rate by index size]({plot.name})", ""]
+    out.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_plot(rows: list[dict], raw: float, plot: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for mode in sorted({r["mode"] for r in rows}):
+        mine = [r for r in rows if r["mode"] == mode]
+        left.plot([r["chunks"] for r in mine], [r["retrieve_p50_ms"] for r in mine], marker="o", label=f"{mode} p50")
+        left.plot([r["chunks"] for r in mine], [r["retrieve_p95_ms"] for r in mine], marker="x", linestyle="--",
+                  label=f"{mode} p95")
+        right.plot([r["chunks"] for r in mine], [r["texts_per_s"] for r in mine], marker="o", label=mode)
+    right.axhline(raw, color="grey", linestyle=":", label="raw embedding rate")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in the index")
+        ax.legend()
+    left.set_ylabel("retrieval latency (ms)")
+    right.set_ylabel("ingest (texts embedded / s)")
+    fig.tight_layout()
+    fig.savefig(plot, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+
+    from service.rag.embeddings import load_embedding_model
+
+    embed_model = load_embedding_model()
+    work = Path(tempfile.mkdtemp(prefix="qa-scale-"))
+    rows = []
+    try:
+        raw = raw_embedding_rate(embed_model, work)
+        print(f"raw embedding rate: {raw:.0f} texts/s", flush=True)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            for mode in args.modes.split(","):
+                row = measure(size, mode, work, embed_model)
+                rows.append(row)
+                print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    plot = args.out.with_name("benchmarks.png")
+    write_plot(rows, raw, plot)
+    write_markdown(rows, raw, args.out, plot)
+    print(f"written: {args.out}, {plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
