@@ -35,3 +35,28 @@ class IndexNotReady(QAError):
 class Busy(QAError):
     code = "busy"
     status = 503
+
+
+class DocumentNotFound(QAError):
+    code = "document_not_found"
+    status = 404
+
+
+class PayloadTooLarge(QAError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(QAError):
+    code = "unsupported_file_type"
+    status = 415
+
+
+class InvalidFileName(QAError):
+    code = "invalid_file_name"
+    status = 422
+
+
+class NotReady(QAError):
+    code = "not_ready"
+    status = 503

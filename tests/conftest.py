@@ -15,13 +15,19 @@ ARTICLE = ROOT / "data" / "corpus" / "russia-iran-partnership-south-caucasus.txt
 DATASET = ROOT / "eval" / "datasets" / "article.jsonl"
 
 
-def make_container(data_dir: Path, **overrides):
-    """A container on data_dir; extractive answers unless the test asks for another mode."""
+def make_container(data_dir: Path, share_model_with=None, **overrides):
+    """A container on data_dir; extractive answers unless the test asks for another mode.
+
+    share_model_with: another container whose loaded embedding model this one reuses (loading costs seconds).
+    """
     from service.container import Container
     from service.settings import Settings
 
     overrides.setdefault("answer_mode", "extractive")
-    return Container(Settings(data_dir=data_dir, **overrides))
+    container = Container(Settings(data_dir=data_dir, **overrides))
+    if share_model_with is not None:
+        container.__dict__["embed_model"] = share_model_with.embed_model
+    return container
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,7 @@ def client(indexed):
 
 
 def _container(indexed, data_dir, **settings):
-    container = make_container(data_dir, **settings)
-    container.__dict__["embed_model"] = indexed.embed_model  # share the loaded model
+    container = make_container(data_dir, **settings, share_model_with=indexed)
     return container
 
 

@@ -14,8 +14,7 @@ EXAMPLES_PER_OPERATION = 20
 
 def test_generated_requests_never_get_a_server_error(indexed, tmp_path):
     # Its own index: generated uploads and deletes must not disturb the other tests' index.
-    container = make_container(tmp_path / "index")
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = make_container(tmp_path / "index", share_model_with=indexed)
     container.ingest([Path(ARTICLE)])
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(container))
     operations = [result.ok() for result in schema.get_all_operations()]

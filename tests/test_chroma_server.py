@@ -59,8 +59,9 @@ def test_ingest_and_answer_through_a_chroma_server_and_survive_its_restart(index
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(ARTICLE, corpus / ARTICLE.name)
-    container = make_container(tmp_path / "local", chroma_url=f"http://127.0.0.1:{chroma_server.port}")
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = make_container(
+        tmp_path / "local", share_model_with=indexed, chroma_url=f"http://127.0.0.1:{chroma_server.port}"
+    )
     report = container.ingest([corpus])
     assert not report.failed
     assert not (tmp_path / "local" / "chroma").exists()  # nothing went to the embedded database

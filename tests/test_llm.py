@@ -19,8 +19,7 @@ def llm_container(indexed, tmp_path):
     """A container sharing the session's index but with its own LLM settings (set per test)."""
 
     def build(url: str, **settings):
-        container = make_container(indexed.settings.data_dir, llm_url=url, **settings)
-        container.__dict__["embed_model"] = indexed.embed_model
+        container = make_container(indexed.settings.data_dir, llm_url=url, **settings, share_model_with=indexed)
         return container
 
     return build
@@ -164,8 +163,7 @@ def test_busy_model_gives_a_clear_error(llm_container):
 def test_bad_local_model_file_falls_back_with_a_clear_message(indexed, tmp_path):
     bogus = tmp_path / "model.gguf"
     bogus.write_bytes(b"not a model at all")
-    container = make_container(indexed.settings.data_dir, llm_gguf=bogus)
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = make_container(indexed.settings.data_dir, llm_gguf=bogus, share_model_with=indexed)
     answer = container.engine.ask("How long is the Resht–Astara railway?", mode="llm")
     assert answer["mode"] == "extractive"
     assert f"{bogus} is not a GGUF model file" in answer["notice"]

@@ -9,8 +9,7 @@ from tests.conftest import ARTICLE, make_container
 @pytest.fixture(scope="module")
 def local_llm(indexed):
     assert model_files.parts_installed(), "the model part packages are installed by `make setup`"
-    container = make_container(indexed.settings.data_dir, answer_mode="auto")
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = make_container(indexed.settings.data_dir, answer_mode="auto", share_model_with=indexed)
     return container
 
 

@@ -97,10 +97,8 @@ def test_feedback_is_shared(stores):
 def test_container_uses_redis_when_configured(indexed, redis_url, tmp_path):
     from tests.conftest import make_container
 
-    a = make_container(indexed.settings.data_dir, redis_url=redis_url)
-    b = make_container(indexed.settings.data_dir, redis_url=redis_url)
-    for c in (a, b):
-        c.__dict__["embed_model"] = indexed.embed_model
+    a = make_container(indexed.settings.data_dir, share_model_with=indexed, redis_url=redis_url)
+    b = make_container(indexed.settings.data_dir, share_model_with=indexed, redis_url=redis_url)
     first = a.engine.ask("What is the key missing link of the North–South corridor?")
     follow = b.engine.ask("How long is it?", conversation_id=first["conversation_id"], create_conversation=False)
     assert "162" in follow["answer"]

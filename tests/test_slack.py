@@ -16,12 +16,15 @@ from tests.fake_slack import FakeSlack
 SECRET = "test-signing-secret"
 
 
+def _slack_container(indexed, data_dir, fake: FakeSlack, **settings):
+    return make_container(data_dir, share_model_with=indexed, slack_bot_token="xoxb-test",
+                          slack_signing_secret=SECRET, slack_api_url=fake.url, **settings)
+
+
 @pytest.fixture()
 def slack(indexed, tmp_path):
     fake = FakeSlack()
-    container = make_container(indexed.settings.data_dir, slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
-                               slack_api_url=fake.url)
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = _slack_container(indexed, indexed.settings.data_dir, fake)
     with TestClient(create_app(container)) as client:
         yield client, fake, container
     fake.close()
@@ -157,9 +160,7 @@ def test_slash_command_answers_ephemerally(slack):
 
 def test_document_text_cannot_ping_the_channel(indexed, tmp_path):
     fake = FakeSlack()
-    container = make_container(tmp_path / "index", slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
-                               slack_api_url=fake.url)
-    container.__dict__["embed_model"] = indexed.embed_model
+    container = _slack_container(indexed, tmp_path / "index", fake)
     doc = tmp_path / "depot.md"
     doc.write_text("# Depot\n\n<!channel> The Kars depot holds 42 trains, says <@U999> at <https://evil.example|here>.\n",
                    encoding="utf-8")
@@ -182,9 +183,7 @@ def test_llm_answer_appears_progressively_then_verified(indexed):
     fake = FakeSlack()
     reply = "The Resht–Astara railway in northern Iran is 162 kilometers long according to the sources [1]."
     with FakeLLMServer(reply, token_delay_s=0.3) as llm:
-        container = make_container(indexed.settings.data_dir, slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
-                                   slack_api_url=fake.url, llm_url=llm.url, answer_mode="llm")
-        container.__dict__["embed_model"] = indexed.embed_model
+        container = _slack_container(indexed, indexed.settings.data_dir, fake, llm_url=llm.url, answer_mode="llm")
         try:
             with TestClient(create_app(container)) as client:
                 _post_event(client, _mention("How long is the Resht–Astara railway?", ts="1700000009.000100",

@@ -21,36 +21,19 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from service.api import models
 from service.api.metrics import Metrics
 from service.api.security import RateLimited, RateLimiter, principal_of
-from service.errors import ConversationNotFound, QAError
+from service.errors import (
+    ConversationNotFound,
+    DocumentNotFound,
+    InvalidFileName,
+    NotReady,
+    PayloadTooLarge,
+    QAError,
+    UnsupportedMediaType,
+)
 
 log = logging.getLogger(__name__)
 
 ERRORS = {status: {"model": models.Error} for status in (401, 404, 413, 415, 422, 429, 503)}
-
-
-class DocumentNotFound(QAError):
-    code = "document_not_found"
-    status = 404
-
-
-class PayloadTooLarge(QAError):
-    code = "payload_too_large"
-    status = 413
-
-
-class UnsupportedMediaType(QAError):
-    code = "unsupported_file_type"
-    status = 415
-
-
-class InvalidFileName(QAError):
-    code = "invalid_file_name"
-    status = 422
-
-
-class NotReady(QAError):
-    code = "not_ready"
-    status = 503
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
