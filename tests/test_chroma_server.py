@@ -82,3 +82,20 @@ def test_ingest_and_answer_through_a_chroma_server_and_survive_its_restart(index
         assert client.get("/readyz").status_code == 200
         again = client.post("/v1/ask", json=question)
         assert again.status_code == 200 and "162" in again.json()["answer"]
+
+
+def test_a_replica_sees_documents_another_one_ingested(indexed, chroma_server, tmp_path):
+    url = f"http://127.0.0.1:{chroma_server.port}"
+    writer = make_container(tmp_path / "a", share_model_with=indexed, chroma_url=url)
+    reader = make_container(tmp_path / "b", share_model_with=indexed, chroma_url=url)
+    first = tmp_path / "first.md"
+    first.write_text("# Ports\n\nThe port of Poti has 15 berths.\n", encoding="utf-8")
+    writer.ingest([first])
+    assert "15 berths" in reader.engine.ask("How many berths does the port of Poti have?")["answer"]
+
+    second = tmp_path / "second.md"
+    second.write_text("# Tunnels\n\nThe Rikoti tunnel is 1.7 kilometers long.\n", encoding="utf-8")
+    writer.ingest([second])  # the reader's BM25 and chunk table are now stale
+    time.sleep(1.1)  # replicas check the index generation at most once a second
+    answer = reader.engine.ask("How long is the Rikoti tunnel?")
+    assert "1.7 kilometers" in answer["answer"] and answer["citations"][0]["source"] == "second.md"
