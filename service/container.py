@@ -28,6 +28,10 @@ class Container:
         with self._lock:
             return load_embedding_model(self.settings.embed_model_path)
 
+    def embed_texts(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents' texts; loads the model on first use (unchanged re-ingests never do)."""
+        return self.embed_model.get_text_embedding_batch(texts)
+
     @cached_property
     def store(self):
         from service.rag.store import ChunkStore, open_client
@@ -71,10 +75,9 @@ class Container:
     @cached_property
     def engine(self):
         from service.rag.engine import AnswerEngine
-
         from service.rag.semantic import WordVectors
 
-        word_vectors = WordVectors(lambda words: self.embed_model.get_text_embedding_batch(words))
+        word_vectors = WordVectors(self.embed_texts)
         return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors, self.llm_answerer)
 
     @cached_property
@@ -89,19 +92,13 @@ class Container:
         from service.rag.generate import LLMAnswerer
 
         # Prompts are checked here, at start-up, even before any LLM is configured.
-        return LLMAnswerer(
-            self.llm_provider, load_prompts(), lambda texts: self.embed_model.get_text_embedding_batch(texts),
-            self.settings,
-        )
+        return LLMAnswerer(self.llm_provider, load_prompts(), self.embed_texts, self.settings)
 
     @cached_property
     def ingestor(self):
         from ingest.pipeline import Ingestor
 
-        # The model loads on the first text to embed: re-ingesting unchanged files never loads it.
-        return Ingestor(
-            self.store, lambda texts: self.embed_model.get_text_embedding_batch(texts), self.settings.embed_batch_size
-        )
+        return Ingestor(self.store, self.embed_texts, self.settings.embed_batch_size)
 
     def ingest(self, paths, prune: bool = False, progress: bool | None = None):
         report = self.ingestor.ingest(paths, prune=prune, progress=progress)
