@@ -49,13 +49,12 @@ def bench_http(data_dir: Path, questions: list[str], per_level: int, levels=(1, 
     """POST /v1/ask (extractive) against `qa serve` in its own process on loopback, at several concurrencies."""
     import asyncio
     import os
-    import socket
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from eval.local_servers import free_port
+
+    port = free_port()
     env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ANSWER_MODE": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0"}
     server = subprocess.Popen([str(Path(sys.executable).parent / "qa"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

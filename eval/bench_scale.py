@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,36 +16,12 @@ from pathlib import Path
 
 from service import offline  # noqa: F401
 from eval.bench import generate_corpus
+from eval.local_servers import ChromaServer
 from eval.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_DOC = 100
 QUERIES = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return process, f"http://127.0.0.1:{port}"
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("chroma run did not start")
 
 
 def measure(size: int, mode: str, work: Path, embed_model) -> dict:
@@ -58,12 +32,11 @@ def measure(size: int, mode: str, work: Path, embed_model) -> dict:
     if not corpus.exists():
         corpus.mkdir()
         generate_corpus(corpus, docs=max(1, size // SENTENCES_PER_DOC), sentences=SENTENCES_PER_DOC, seed=size)
-    server = None
-    url = None
-    if mode == "server":
-        server, url = _start_chroma(work / f"chroma-{size}")
+    server = ChromaServer(work / f"chroma-{size}") if mode == "server" else None
+    if server is not None:
+        server.start()
     try:
-        container = Container(Settings(data_dir=work / f"index-{mode}-{size}", chroma_url=url))
+        container = Container(Settings(data_dir=work / f"index-{mode}-{size}", chroma_url=server.url if server else None))
         container.__dict__["embed_model"] = embed_model
         report = container.ingest([corpus], progress=False)
         rng = random.Random(size)
@@ -84,8 +57,7 @@ def measure(size: int, mode: str, work: Path, embed_model) -> dict:
         }
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
 
 def raw_embedding_rate(embed_model, work: Path) -> float:

@@ -1,7 +1,6 @@
 """The HTTP API through the real FastAPI app, and once through a real uvicorn on loopback."""
 
 import json
-import socket
 import threading
 import time
 
@@ -9,6 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from eval.local_servers import free_port
 from service.api.app import create_app
 from tests.conftest import make_container
 from tests.fake_llm_server import FakeLLMServer
@@ -225,18 +225,12 @@ def test_openapi_describes_every_field(client):
     assert {"/v1/ask", "/v1/chat", "/v1/documents", "/v1/conversations/{conversation_id}", "/readyz"} <= set(spec["paths"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_server_on_loopback_keeps_health_responsive_while_answering(indexed):
     import uvicorn
 
     with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].", delay_s=2) as fake:
         container = _container(indexed, indexed.settings.data_dir, llm_url=fake.url)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -1,58 +1,22 @@
 """Server mode: a real `chroma run` on loopback instead of the embedded database."""
 
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
+from eval.local_servers import ChromaServer
 from tests.conftest import ARTICLE, make_container
-
-CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    def __init__(self, path: Path, port: int):
-        self.path, self.port, self.process = path, port, None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("chroma run did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
 
 @pytest.fixture()
 def chroma_server(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-data", _free_port())
+    server = ChromaServer(tmp_path / "chroma-data")
     server.start()
     yield server
-    if server.process.poll() is None:
-        server.stop()
+    server.stop()
 
 
 def test_ingest_and_answer_through_a_chroma_server_and_survive_its_restart(indexed, chroma_server, tmp_path):

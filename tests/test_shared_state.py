@@ -2,29 +2,23 @@
 The Redis tests run a real redis-server on loopback."""
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
+from eval.local_servers import free_port
 from service.conversations import ConversationStore, UnknownConversation
 from service.shared_state import RedisConversationStore, RedisSlackState, connect
 from service.slack.state import SlackState
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     server = shutil.which("redis-server")
     assert server, "redis-server is installed by `make test` (Debian package redis-server)"
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                 "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -148,9 +148,9 @@ class ChunkStore:
         got = self._docs.get(ids=[_GENERATION_ID], include=["metadatas"])
         return int(got["metadatas"][0]["generation"]) if got["ids"] else 0
 
-    def documents(self, with_text: bool = False) -> list[DocumentRecord]:
+    def documents(self, with_text: bool = False, ids: list[str] | None = None) -> list[DocumentRecord]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        got = self._docs.get(include=include)
+        got = self._docs.get(ids=ids, include=include)
         texts = got.get("documents") or [None] * len(got["ids"])
         records = [
             DocumentRecord(
@@ -168,7 +168,8 @@ class ChunkStore:
         return sorted(records, key=lambda r: (r.source, r.doc_id))
 
     def document(self, doc_id: str) -> DocumentRecord | None:
-        return next((r for r in self.documents() if r.doc_id == doc_id), None)
+        found = self.documents(ids=[doc_id])
+        return found[0] if found else None
 
     def document_text(self, doc_id: str) -> str | None:
         got = self._docs.get(ids=[doc_id], include=["documents"])
