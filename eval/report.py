@@ -87,3 +87,17 @@ def _charts(results: list[dict], folder: Path) -> list[str]:
     fig.savefig(folder / "latency.png", dpi=100)
     plt.close(fig)
     return ["accuracy_by_category.png", "latency.png"]
+
+
+def replace_section(path: Path, name: str, text: str) -> None:
+    """Write `text` between `<!-- name:start -->` and `<!-- name:end -->` in `path`, keeping everything else, so
+    each benchmark owns one section of a shared page; the section is appended when it is not there yet."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        updated = head + block + rest.split(end, 1)[1]
+    else:
+        updated = current.rstrip() + "\n\n" + block + "\n"
+    path.write_text(updated, encoding="utf-8")
