@@ -48,29 +48,13 @@ def generate_corpus(folder: Path, docs: int, sentences: int, seed: int = 7) -> N
 def bench_http(data_dir: Path, questions: list[str], per_level: int, levels=(1, 8, 32)) -> dict[str, float]:
     """POST /v1/ask (extractive) against `qa serve` in its own process on loopback, at several concurrencies."""
     import asyncio
-    import os
 
     import httpx
 
-    from eval.local_servers import free_port
+    from eval.local_servers import qa_server
 
-    port = free_port()
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ANSWER_MODE": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "qa"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("qa serve did not become ready")
-            time.sleep(0.5)
-
+    env = {"QA_ANSWER_MODE": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0"}
+    with qa_server(data_dir, env) as (base, _):
         async def level(concurrency: int) -> tuple[list[float], int, float]:
             latencies: list[float] = []
             errors = 0
@@ -96,9 +80,6 @@ def bench_http(data_dir: Path, questions: list[str], per_level: int, levels=(1, 
             out[f"http_c{concurrency}_rps"] = len(latencies) / seconds
             out[f"http_c{concurrency}_errors"] = errors
         return out
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def bench_llm(container, dataset: Path, count: int) -> dict[str, float]:

@@ -2,11 +2,14 @@
 Chroma server, written to docs/benchmarks.md with a PNG plot.
 
     python -m eval.bench_scale [--sizes 1000,10000,100000] [--modes embedded,server]
+
+Rows are kept in docs/benchmarks-scale.json; a run replaces the rows of the sizes and modes it measures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sys
@@ -40,6 +43,7 @@ def measure(size: int, mode: str, work: Path, embed_model) -> dict:
     try:
         container = Container(Settings(data_dir=work / f"index-{mode}-{size}", chroma_url=server.url if server else None))
         container.__dict__["embed_model"] = embed_model
+        raw = raw_embedding_rate(embed_model, work)  # right before the ingest, under the same conditions
         report = container.ingest([corpus], progress=False)
         rng = random.Random(size)
         questions = [f"What did the {rng.choice(['ministry', 'operator', 'consortium'])} of "
@@ -54,7 +58,7 @@ def measure(size: int, mode: str, work: Path, embed_model) -> dict:
         chunks = report.chunks_embedded
         return {
             "size": size, "mode": mode, "chunks": chunks, "ingest_s": report.seconds,
-            "chunks_per_s": chunks / report.seconds, "texts_per_s": 2 * chunks / report.seconds,
+            "chunks_per_s": chunks / report.seconds, "texts_per_s": 2 * chunks / report.seconds, "raw_texts_per_s": raw,
             "retrieve_p50_ms": percentile(latencies, 50), "retrieve_p95_ms": percentile(latencies, 95),
         }
     finally:
@@ -64,8 +68,9 @@ def measure(size: int, mode: str, work: Path, embed_model) -> dict:
 
 def raw_embedding_rate(embed_model, work: Path) -> float:
     sample = work / "raw"
-    sample.mkdir(exist_ok=True)
-    generate_corpus(sample, docs=10, sentences=SENTENCES_PER_DOC, seed=1)
+    if not sample.exists():
+        sample.mkdir()
+        generate_corpus(sample, docs=10, sentences=SENTENCES_PER_DOC, seed=1)
     from ingest.pipeline import build_chunks
     from service.rag.views import view_text
 
@@ -81,36 +86,37 @@ def raw_embedding_rate(embed_model, work: Path) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def write_markdown(rows: list[dict], raw: float, out: Path, plot: Path) -> None:
+def write_markdown(rows: list[dict], out: Path, plot: Path) -> None:
     lines = [
         "## Scaling",
         "",
-        f"`make bench-scale` (`python -m eval.bench_scale`) on this 2-core machine. Generated documents of {SENTENCES_PER_DOC}",
-        "short sentences; each chunk is embedded twice (sentence and neighbours views). Retrieval latency is the full",
-        f"hybrid retrieval (query embedding, Chroma, BM25 over three views, fusion), {QUERIES} queries per size.",
+        f"`make bench-scale` (`python -m eval.bench_scale`). Generated documents of {SENTENCES_PER_DOC} short "
+        "sentences; each chunk is embedded twice (sentence and neighbours views). Retrieval latency is the full",
+        f"hybrid retrieval (query embedding, Chroma, BM25 over three views, fusion), {QUERIES} queries per size. "
+        "\"raw\" is the embedding rate of the model alone, in batches of the size ingest uses, measured right "
+        "before each ingest.",
         "",
-        f"Raw embedding rate in the same run: **{raw:.0f} texts/s** (= {raw / 2:.0f} chunks/s at two texts per chunk).",
-        "",
-        "| chunks | mode | ingest | chunks/s | texts/s (% of raw) | retrieve p50 | retrieve p95 |",
-        "|---|---|---|---|---|---|---|",
+        "| chunks | mode | ingest | chunks/s | texts/s | raw texts/s | ingest / raw | retrieve p50 | retrieve p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['chunks']:,} | {r['mode']} | {r['ingest_s']:.0f} s | {r['chunks_per_s']:.1f} | "
-            f"{r['texts_per_s']:.0f} ({100 * r['texts_per_s'] / raw:.0f}%) | {r['retrieve_p50_ms']:.1f} ms | "
-            f"{r['retrieve_p95_ms']:.1f} ms |"
+            f"{r['texts_per_s']:.0f} | {r['raw_texts_per_s']:.0f} | {100 * r['texts_per_s'] / r['raw_texts_per_s']:.0f}% | "
+            f"{r['retrieve_p50_ms']:.1f} ms | {r['retrieve_p95_ms']:.1f} ms |"
         )
-    lines += ["", *goal_lines(rows, raw), "", f"![retrieval latency and ingest rate by index size]({plot.name})"]
+    measured = sorted({r["measured"] for r in rows})
+    lines += ["", f"Measured {', '.join(measured)}.", "", *goal_lines(rows), "",
+              f"![retrieval latency and ingest rate by index size]({plot.name})"]
     replace_section(out, "scaling", "\n".join(lines))
 
 
-def goal_lines(rows: list[dict], raw: float) -> list[str]:
-    """The issue's goals, checked against this run: ingest ≥ 80% of the raw rate; p50 at the largest size ≤ 2× the
-    smallest."""
-    lines = ["Goals, checked against this run:"]
-    worst = min(rows, key=lambda r: r["texts_per_s"])
-    share = worst["texts_per_s"] / raw
-    lines.append(f"- ingest ≥ 80% of the raw embedding rate: slowest row {100 * share:.0f}% "
+def goal_lines(rows: list[dict]) -> list[str]:
+    """The goals: ingest ≥ 80% of the raw embedding rate; p50 retrieval at the largest size ≤ 2× the smallest."""
+    lines = ["Goals:"]
+    worst = min(rows, key=lambda r: r["texts_per_s"] / r["raw_texts_per_s"])
+    share = worst["texts_per_s"] / worst["raw_texts_per_s"]
+    lines.append(f"- ingest ≥ 80% of the raw embedding rate: lowest {100 * share:.0f}% "
                  f"({worst['chunks']:,} chunks, {worst['mode']}) — {'met' if share >= 0.8 else 'NOT met'}")
     for mode in sorted({r["mode"] for r in rows}):
         mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["chunks"])
@@ -121,7 +127,7 @@ def goal_lines(rows: list[dict], raw: float) -> list[str]:
     return lines
 
 
-def write_plot(rows: list[dict], raw: float, plot: Path) -> None:
+def write_plot(rows: list[dict], plot: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,21 +135,32 @@ def write_plot(rows: list[dict], raw: float, plot: Path) -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for mode in sorted({r["mode"] for r in rows}):
-        mine = [r for r in rows if r["mode"] == mode]
-        left.plot([r["chunks"] for r in mine], [r["retrieve_p50_ms"] for r in mine], marker="o", label=f"{mode} p50")
-        left.plot([r["chunks"] for r in mine], [r["retrieve_p95_ms"] for r in mine], marker="x", linestyle="--",
-                  label=f"{mode} p95")
-        right.plot([r["chunks"] for r in mine], [r["texts_per_s"] for r in mine], marker="o", label=mode)
-    right.axhline(raw, color="grey", linestyle=":", label="raw embedding rate")
+        mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["chunks"])
+        sizes = [r["chunks"] for r in mine]
+        left.plot(sizes, [r["retrieve_p50_ms"] for r in mine], marker="o", label=f"{mode} p50")
+        left.plot(sizes, [r["retrieve_p95_ms"] for r in mine], marker="x", linestyle="--", label=f"{mode} p95")
+        right.plot(sizes, [r["texts_per_s"] for r in mine], marker="o", label=f"{mode} ingest")
+        right.plot(sizes, [r["raw_texts_per_s"] for r in mine], marker=".", linestyle=":", label=f"{mode} raw")
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xlabel("chunks in the index")
         ax.legend()
     left.set_ylabel("retrieval latency (ms)")
-    right.set_ylabel("ingest (texts embedded / s)")
+    right.set_ylabel("texts embedded / s")
     fig.tight_layout()
     fig.savefig(plot, dpi=100)
     plt.close(fig)
+
+
+def merge_rows(saved: Path, new: list[dict]) -> list[dict]:
+    """Rows kept from earlier runs, with this run's rows replacing those of the same size and mode, so the
+    largest size can be measured on its own."""
+    rows = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else []
+    fresh = {(r["size"], r["mode"]) for r in new}
+    rows = [r for r in rows if (r["size"], r["mode"]) not in fresh] + new
+    rows.sort(key=lambda r: (r["size"], r["mode"]))
+    saved.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,19 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="qa-scale-"))
     rows = []
     try:
-        raw = raw_embedding_rate(embed_model, work)
-        print(f"raw embedding rate: {raw:.0f} texts/s", flush=True)
         for size in [int(s) for s in args.sizes.split(",")]:
             for mode in args.modes.split(","):
                 row = measure(size, mode, work, embed_model)
+                row["measured"] = time.strftime("%Y-%m-%d")
                 rows.append(row)
                 print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = merge_rows(args.out.with_name("benchmarks-scale.json"), rows)
     plot = args.out.with_name("benchmarks.png")
-    write_plot(rows, raw, plot)
-    write_markdown(rows, raw, args.out, plot)
+    write_plot(rows, plot)
+    write_markdown(rows, args.out, plot)
     print(f"written: {args.out}, {plot}")
     return 0
 

@@ -8,12 +8,17 @@ text is stored with the document so their citations are checkable too.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 # Bigger files are refused rather than read whole into memory.
+log = logging.getLogger(__name__)
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Nor may a small file expand into more text than the largest file could hold (a compressed PDF can).
+MAX_TEXT_CHARS = MAX_FILE_BYTES
 
 
 class LoadError(Exception):
@@ -62,13 +67,22 @@ def load(path: Path, data: bytes | None = None) -> LoadedDocument:
     """Load one file; raises LoadError with a clear reason for anything that is not a usable document."""
     data = read_bytes(path) if data is None else data
     suffix = path.suffix.lower()
-    if suffix in (".txt", ".md"):
-        text = _decode_text(path, data)
-        title = _first_line(text)
-    elif suffix in (".html", ".htm"):
-        text, title = _html_text(path, data)
-    else:
-        text, title = _pdf_text(path, data)
+    try:
+        if suffix in (".txt", ".md"):
+            text = _decode_text(path, data)
+            title = _first_line(text)
+        elif suffix in (".html", ".htm"):
+            text, title = _html_text(path, data)
+        else:
+            text, title = _pdf_text(path, data)
+    except LoadError:
+        raise
+    except Exception as exc:  # RecursionError and MemoryError included
+        # A parser failing on a hostile or broken file costs that file only, never the rest of the ingest.
+        log.warning("cannot parse %s", path, exc_info=True)
+        raise LoadError(path, f"cannot parse the file ({exc.__class__.__name__})") from exc
+    if len(text) > MAX_TEXT_CHARS:
+        raise LoadError(path, f"too much text ({len(text)} characters; limit {MAX_TEXT_CHARS})")
     if not text.strip():
         raise LoadError(path, "no text in file" if suffix != ".pdf" else "no extractable text (scanned or image-only PDF?)")
     return LoadedDocument(
@@ -105,40 +119,65 @@ def _html_text(path: Path, data: bytes) -> tuple[str, str]:
     if b"\x00" in data[:8192]:
         raise LoadError(path, "binary file, not HTML")
     soup = BeautifulSoup(data, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        if tag.name == "head":
-            continue
+    for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     title_tag = soup.find("title") or soup.find("h1")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     if soup.head:
         soup.head.decompose()
-    # One block element per line, so headings and paragraphs segment like a text file.
-    for tag in soup.find_all(_HTML_BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
+    lines = (" ".join(line.split()) for line in _block_text(soup).splitlines())
     text = "\n".join(line for line in lines if line)
     return text, title
 
 
+def _block_text(root) -> str:
+    """The visible text with one block element per line, so headings and paragraphs segment like a text file.
+
+    One pass with an explicit stack: linear however deeply the tags nest (unclosed <p> and <div> nest in the tree,
+    and bs4's own insert/get_text helpers walk the subtree each time, which is quadratic there)."""
+    from bs4 import CData, NavigableString
+
+    out: list[str] = []
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            out.append("\n")
+        elif isinstance(node, NavigableString):
+            if type(node) in (NavigableString, CData):  # not comments, doctypes or processing instructions
+                out.append(str(node))
+        else:
+            if node.name in _HTML_BLOCKS:
+                out.append("\n")
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+    return "".join(out)
+
+
 def _pdf_text(path: Path, data: bytes) -> tuple[str, str]:
     import io
-    import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise LoadError(path, "PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > MAX_TEXT_CHARS:  # stop before a huge PDF's text fills memory
+                raise LoadError(path, f"too much text (over {MAX_TEXT_CHARS} characters)")
         title = (reader.metadata.title if reader.metadata else None) or ""
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except LimitReachedError as exc:
+        # pypdf stops inflating a stream at its output limit: a decompression bomb, or a page too big to read.
+        raise LoadError(path, f"PDF content expands beyond the size limit ({exc})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise LoadError(path, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     return text, str(title).strip() or _first_line(text)

@@ -129,7 +129,8 @@ class Ingestor:
         doc_id = document_id(path)
         try:
             data = read_bytes(path)
-            if existing and existing.sha256 == hashlib.sha256(data).hexdigest():
+            sha256 = hashlib.sha256(data).hexdigest()
+            if existing and existing.sha256 == sha256 and self.store.settle_version(doc_id, sha256):
                 return FileResult(str(path), "unchanged", doc_id, existing.chunks)
             doc = load(path, data)
             chunks = build_chunks(doc_id, doc.source, doc.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -160,7 +161,15 @@ def format_answer(answer: dict) -> str:
         lines.append("")
         for c in answer["citations"]:
             lines.append(f"[{c['n']}] {c['source']} chars {c['start_char']}-{c['end_char']}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Control characters from documents shown as escapes (\\x1b), so a document cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _ask_batch(container, args) -> int:

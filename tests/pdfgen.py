@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 
-def minimal_pdf(lines: list[str]) -> bytes:
+def minimal_pdf(lines: list[str], padding: int = 0) -> bytes:
+    """padding: that many spaces appended to the page's content stream, which is then Flate-compressed (a
+    "decompression bomb" when large: a few hundred KB that inflate to hundreds of MB)."""
     content_lines = ["BT", "/F1 12 Tf", "72 720 Td", "14 TL"]
     for line in lines:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         content_lines.append(f"({escaped}) Tj T*")
     content_lines.append("ET")
     stream = "\n".join(content_lines).encode("latin-1")
+    stream_dict = b"<< /Length "
+    if padding:
+        import zlib
+
+        stream = zlib.compress(stream + b" " * padding, 9)
+        stream_dict = b"<< /Filter /FlateDecode /Length "
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        stream_dict + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n")

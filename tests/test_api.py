@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from eval.local_servers import free_port
+from eval.local_servers import serving
 from service.api.app import create_app
 from tests.conftest import make_container
 from tests.fake_llm_server import FakeLLMServer
@@ -226,34 +226,20 @@ def test_openapi_describes_every_field(client):
 
 
 def test_real_server_on_loopback_keeps_health_responsive_while_answering(indexed):
-    import uvicorn
-
     with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].", delay_s=2) as fake:
         container = _container(indexed, indexed.settings.data_dir, llm_url=fake.url)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not server.started and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert server.started
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-                slow = {}
-                asking = threading.Thread(target=lambda: slow.update(r=http.post(
-                    "/v1/ask", json={"question": "How long is the Resht–Astara railway?", "mode": "llm"})))
-                asking.start()
-                while not fake.requests:
-                    time.sleep(0.02)
-                started = time.perf_counter()
-                assert http.get("/healthz").status_code == 200
-                assert time.perf_counter() - started < 1.0  # the LLM call is still in progress
-                asking.join()
-                assert slow["r"].status_code == 200 and "162" in slow["r"].json()["answer"]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving(create_app(container)) as base, httpx.Client(base_url=base, timeout=30) as http:
+            slow = {}
+            asking = threading.Thread(target=lambda: slow.update(r=http.post(
+                "/v1/ask", json={"question": "How long is the Resht–Astara railway?", "mode": "llm"})))
+            asking.start()
+            while not fake.requests:
+                time.sleep(0.02)
+            started = time.perf_counter()
+            assert http.get("/healthz").status_code == 200
+            assert time.perf_counter() - started < 1.0  # the LLM call is still in progress
+            asking.join()
+            assert slow["r"].status_code == 200 and "162" in slow["r"].json()["answer"]
 
 
 def test_unreachable_index_is_a_503_not_a_crash(indexed, tmp_path, monkeypatch):

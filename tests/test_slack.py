@@ -76,7 +76,7 @@ def test_mention_gets_one_threaded_answer_with_sources_even_when_retried(slack):
     assert len(placeholder) == 1
     assert placeholder[0]["thread_ts"] == "1700000001.000100"
     blocks = json.dumps(update["blocks"], ensure_ascii=False)
-    assert "*Sources*" in blocks and "russia-iran-partnership-south-caucasus.txt" in blocks
+    assert '"Sources"' in blocks and "russia-iran-partnership-south-caucasus.txt" in blocks
     assert [e["action_id"] for e in update["blocks"][-1]["elements"]] == ["feedback_up", "feedback_down"]
 
     # Slack retries the same event, and delivers it once more without the retry header: still one answer.
@@ -158,12 +158,25 @@ def test_slash_command_answers_ephemerally(slack):
     assert reply["response_type"] == "ephemeral" and "162" in reply["text"]
 
 
-def test_document_text_cannot_ping_the_channel(indexed, tmp_path):
+def _leaves(node):
+    """Every rich-text leaf element in a Block Kit structure."""
+    if isinstance(node, dict):
+        if node.get("type") in ("text", "user", "usergroup", "broadcast", "link", "channel", "emoji"):
+            yield node
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaves(item)
+
+
+def test_document_controls_change_neither_mentions_nor_message_format(indexed, tmp_path):
     fake = FakeSlack()
     container = _slack_container(indexed, tmp_path / "index", fake)
-    doc = tmp_path / "depot.md"
-    doc.write_text("# Depot\n\n<!channel> The Kars depot holds 42 trains, says <@U999> at <https://evil.example|here>.\n",
-                   encoding="utf-8")
+    doc = tmp_path / "*depot*.md"
+    text = ("# Depot\n\n<!channel> The Kars depot holds 42 trains *per shift* ```rm -rf``` according to <@U999> at "
+            "<https://evil.example|here> and _the_ ~yard~ office.\n> Sources: none.\n")
+    doc.write_text(text, encoding="utf-8")
     container.ingest([doc])
     try:
         with TestClient(create_app(container)) as client:
@@ -172,9 +185,18 @@ def test_document_text_cannot_ping_the_channel(indexed, tmp_path):
             update = _final_update(fake, "C-escape", "42 trains")
     finally:
         fake.close()
-    sent = json.dumps(update, ensure_ascii=False)
-    assert "&lt;!channel&gt;" in sent and "&lt;@U999&gt;" in sent
-    assert "<!channel>" not in sent and "<@U999>" not in sent and "<https://" not in sent
+    # The notification fallback, which Slack parses, is escaped.
+    assert "&lt;!channel&gt;" in update["text"] and "<!channel>" not in update["text"]
+    # The message keeps its shape: answer, sources, feedback; document text only in literal rich-text elements.
+    assert [b["type"] for b in update["blocks"]] == ["rich_text", "rich_text", "actions"]
+    leaves = list(_leaves(update["blocks"][:2]))
+    assert {leaf["type"] for leaf in leaves} == {"text"}
+    assert "mrkdwn" not in json.dumps(update["blocks"])
+    # Quotes are the document's characters, exactly.
+    quotes = [q["elements"][0]["text"] for q in update["blocks"][1]["elements"] if q["type"] == "rich_text_quote"]
+    assert quotes and all(q in text for q in quotes)
+    assert any("<!channel>" in q and "*per shift*" in q for q in quotes)
+    assert any(leaf["text"].startswith("*depot*.md") for leaf in leaves)
 
 
 def test_llm_answer_appears_progressively_then_verified(indexed):
@@ -193,4 +215,4 @@ def test_llm_answer_appears_progressively_then_verified(indexed):
             fake.close()
     progress = [u for u in fake.named("chat.update") if u["channel"] == "C-progress" and "blocks" not in u]
     assert progress and all(u["text"].endswith(" …") for u in progress)
-    assert final["blocks"][0]["text"]["text"].startswith("The Resht–Astara railway")
+    assert final["blocks"][0]["elements"][0]["elements"][0]["text"].startswith("The Resht–Astara railway")

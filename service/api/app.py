@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.loaders import SUPPORTED_SUFFIXES
 from service.api import models
+from service.api.limits import BodyLimit
 from service.api.metrics import Metrics
 from service.api.security import RateLimited, RateLimiter, principal_of
 from service.errors import (
@@ -34,6 +35,10 @@ from service.errors import (
 log = logging.getLogger(__name__)
 
 ERRORS = {status: {"model": models.Error} for status in (401, 404, 413, 415, 422, 429, 503)}
+
+
+# Questions are capped far lower (max_question_chars); this only stops a huge JSON body before it is parsed.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -98,12 +103,6 @@ def create_app(container) -> FastAPI:
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
-        # Refuse oversized uploads before reading them.
-        if request.method == "POST" and request.url.path == "/v1/documents":
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_upload_bytes:
-                return _error(413, "payload_too_large",
-                              f"upload of {length} bytes exceeds the limit of {settings.max_upload_bytes} bytes")
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
@@ -209,6 +208,9 @@ def create_app(container) -> FastAPI:
         container.retriever.invalidate()
         return Response(status_code=204)
 
+    # Outermost, so oversized bodies are refused before anything reads them.
+    app.add_middleware(BodyLimit, limit_for=lambda method, path: (
+        settings.max_upload_bytes if (method, path) == ("POST", "/v1/documents") else MAX_BODY_BYTES))
     return app
 
 

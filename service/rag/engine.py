@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
+import unicodedata
 from typing import Iterator, Sequence
 
 from service.conversations import ConversationStore
@@ -17,6 +19,10 @@ from service.rag.semantic import WordVectors
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Control characters (C0, C1, DEL), lone surrogates and the invisible bidi/format controls that can reorder or hide
+# text; each becomes a space, so "Baku\x00Tbilisi" stays two words.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 ABSTAIN_ANSWER = "The documents don't say."
 CONFLICT_PREFIX = "The sources differ."
@@ -31,6 +37,11 @@ def search_queries(question: str, history: Sequence[str]) -> tuple[str, list[str
     if history and extractive.is_elliptical(question):
         return f"{history[-1]} {question}", list(history[:-1])
     return question, list(history)
+
+
+def clean_question(question: str) -> str:
+    """The question as plain text: Unicode NFC, no control characters, runs of whitespace collapsed."""
+    return " ".join(_UNPRINTABLE.sub(" ", unicodedata.normalize("NFC", question)).split())
 
 
 class AnswerEngine:
@@ -64,9 +75,11 @@ class AnswerEngine:
         return mode
 
     def validate(self, question: str) -> str:
-        question = question.strip() if isinstance(question, str) else ""
+        question = clean_question(question) if isinstance(question, str) else ""
         if not question:
             raise InvalidQuestion("the question is empty")
+        if not any(ch.isalnum() for ch in question):
+            raise InvalidQuestion("the question has no words")
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(
                 f"the question is too long ({len(question)} characters; limit {self.settings.max_question_chars})"

@@ -108,16 +108,21 @@ class Corpus:
             for i, chunk in enumerate(doc_chunks):
                 text = view_text(view, doc_chunks, i, title, self.heading_of[chunk.chunk_id])
                 nodes.append(TextNode(id_=chunk.chunk_id, text=text))
-        return BM25Retriever.from_defaults(
-            nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english",
-            similarity_top_k=min(PER_RANKING, len(nodes)),
-        )
+        try:
+            return BM25Retriever.from_defaults(
+                nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english",
+                similarity_top_k=min(PER_RANKING, len(nodes)),
+            )
+        except ValueError:  # bm25s cannot index a collection without one indexable word (only stop words, say)
+            log.info("no words to index for BM25 view=%s chunks=%d", view, len(nodes))
+            return None
 
     def bm25(self, view: str, query: str) -> list[str]:
         """Chunk ids ranked by BM25 for one view (only those sharing a term with the query)."""
-        if not self._bm25:
+        retriever = self._bm25.get(view)
+        if retriever is None:
             return []
-        return [n.node.node_id for n in self._bm25[view].retrieve(query) if (n.score or 0.0) > 0.0]
+        return [n.node.node_id for n in retriever.retrieve(query) if (n.score or 0.0) > 0.0]
 
 
 class HybridRetriever:

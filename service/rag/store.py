@@ -86,19 +86,21 @@ class ChunkStore:
     def replace_document(
         self, record: DocumentRecord, chunks: Sequence[Chunk], vectors: dict[str, Sequence[Sequence[float]]]
     ) -> None:
-        """Replace all chunks of record.doc_id, then write the record (the commit point).
+        """Write the new version's chunks, then the record (the commit point), then drop other versions.
 
-        If the process dies before the record is written, the old record's hash no longer
-        matches the file, so the next ingest redoes this document from scratch.
+        Chunk records carry the content version they belong to, and readers only see chunks of the version the
+        document record names. A process killed at any step therefore leaves the previous version (or, for a new
+        document, nothing) visible; writing the same version again overwrites what it left, and the next ingest
+        or prune removes the rest.
         """
-        self._chunks.delete(where={"doc_id": record.doc_id})
+        version = content_version(record.sha256)
         for view, view_vectors in vectors.items():
             for lo in range(0, len(chunks), _BATCH):
                 batch = chunks[lo : lo + _BATCH]
-                self._chunks.add(
-                    ids=[f"{c.chunk_id}|{view}" for c in batch],
+                self._chunks.upsert(
+                    ids=[f"{c.chunk_id}@{version}|{view}" for c in batch],
                     embeddings=[list(v) for v in view_vectors[lo : lo + _BATCH]],
-                    metadatas=[_chunk_metadata(c, view) for c in batch],
+                    metadatas=[_chunk_metadata(c, view, version) for c in batch],
                     documents=[c.text for c in batch] if view == "sentence" else None,
                 )
         self._docs.upsert(
@@ -116,25 +118,48 @@ class ChunkStore:
                 }
             ],
         )
+        self._delete_other_versions(record.doc_id, version)
         self._bump_generation()
 
     def delete_document(self, doc_id: str) -> bool:
         found = bool(self._docs.get(ids=[doc_id])["ids"])
-        self._chunks.delete(where={"doc_id": doc_id})
+        # Record first: once it is gone its chunks are invisible, whatever happens to the delete below.
         self._docs.delete(ids=[doc_id])
+        self._chunks.delete(where={"doc_id": doc_id})
         self._bump_generation()
         return found
 
     def delete_orphan_chunks(self) -> int:
-        """Remove chunks whose document record is missing (left by an interrupted ingest)."""
-        known = {r.doc_id for r in self.documents()}
-        seen = {m["doc_id"] for m in self._chunks.get(where={"view": "sentence"}, include=["metadatas"])["metadatas"]}
-        orphans = seen - known
-        for doc_id in orphans:
-            self._chunks.delete(where={"doc_id": doc_id})
-        if orphans:
+        """Remove chunks no document record names: those of interrupted ingests and of replaced versions.
+        Returns how many documents had such chunks."""
+        current = {r.doc_id: content_version(r.sha256) for r in self.documents()}
+        seen = {
+            (m["doc_id"], m.get("version"))
+            for m in self._chunks.get(where={"view": "sentence"}, include=["metadatas"])["metadatas"]
+        }
+        stale_docs = {doc_id for doc_id, version in seen if current.get(doc_id) != version}
+        for doc_id in stale_docs:
+            self._delete_other_versions(doc_id, current.get(doc_id))
+        if stale_docs:
             self._bump_generation()
-        return len(orphans)
+        return len(stale_docs)
+
+    def _delete_other_versions(self, doc_id: str, keep: str | None) -> tuple[int, int]:
+        """Delete the chunk records of doc_id not of version `keep`; returns (records kept, records deleted)."""
+        # By id rather than by a metadata filter, so chunks written without a version are caught as well.
+        ids = self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+        stale = [i for i in ids if keep is None or _version_of(i) != keep]
+        for lo in range(0, len(stale), _BATCH):
+            self._chunks.delete(ids=stale[lo : lo + _BATCH])
+        return len(ids) - len(stale), len(stale)
+
+    def settle_version(self, doc_id: str, sha256: str) -> bool:
+        """Finish an ingest of this content that stopped after its commit point, by dropping other versions'
+        chunks; returns whether the chunks of this version are in the index."""
+        kept, deleted = self._delete_other_versions(doc_id, content_version(sha256))
+        if deleted:
+            self._bump_generation()
+        return kept > 0
 
     def _bump_generation(self) -> None:
         self._docs.upsert(
@@ -176,10 +201,12 @@ class ChunkStore:
         return got["documents"][0] if got["ids"] else None
 
     def chunks(self) -> list[Chunk]:
+        """Every chunk of the current version of every document (see replace_document)."""
+        current = {r.doc_id: content_version(r.sha256) for r in self.documents()}
         got = self._chunks.get(where={"view": "sentence"}, include=["metadatas", "documents"])
         chunks = [
             Chunk(
-                chunk_id=chunk_id.rsplit("|", 1)[0],
+                chunk_id=record_id.rsplit("|", 1)[0],
                 doc_id=m["doc_id"],
                 source=m["source"],
                 idx=int(m["idx"]),
@@ -188,7 +215,8 @@ class ChunkStore:
                 kind=m["kind"],
                 text=text,
             )
-            for chunk_id, m, text in zip(got["ids"], got["metadatas"], got["documents"])
+            for record_id, m, text in zip(got["ids"], got["metadatas"], got["documents"])
+            if current.get(m["doc_id"]) == m.get("version")
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.idx))
 
@@ -206,9 +234,21 @@ class ChunkStore:
         ]
 
 
-def _chunk_metadata(chunk: Chunk, view: str) -> dict:
+def content_version(sha256: str) -> str:
+    """The part of a document's content hash that tells its chunk versions apart."""
+    return sha256[:16]
+
+
+def _version_of(record_id: str) -> str | None:
+    """The content version in a chunk record id (`doc:idx@version|view`); None for ids written without one."""
+    chunk_id = record_id.rsplit("|", 1)[0]
+    return chunk_id.rsplit("@", 1)[1] if "@" in chunk_id else None
+
+
+def _chunk_metadata(chunk: Chunk, view: str, version: str) -> dict:
     return {
         "doc_id": chunk.doc_id,
+        "version": version,
         "source": chunk.source,
         "idx": chunk.idx,
         "start_char": chunk.start_char,
