@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-deps eval eval-ci bench bench-scale clean
+.PHONY: setup run test test-deps eval eval-ci bench bench-scale soak clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ bench: setup
 # Long: 100k chunks means 200k embeddings (about an hour per mode on 2 cores).
 bench-scale: setup
 	$(BIN)/python -m eval.bench_scale
+
+# Five minutes of steady concurrent load on `qa serve` (loopback); fails on any error or memory growth.
+soak: setup
+	$(BIN)/python -m eval.soak --minutes 5 --concurrency 8 --write
 
 clean:
 	rm -rf .eval-index eval/reports

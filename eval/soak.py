@@ -136,7 +136,7 @@ def _last_answer(stream: str) -> dict | None:
 
 def questions_from_dataset() -> list[str]:
     cases = [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [turn for c in cases for turn in ([c["question"]] if isinstance(c["question"], str) else c["question"])]
+    return [turn for c in cases for turn in c.get("turns", [c.get("question")]) if turn]
 
 
 def soak(seconds: float, concurrency: int, data_dir: Path | None = None) -> SoakResult:

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, document_id, load, read_bytes
 from ingest.segment import segment
+from service.errors import StorageFull, is_disk_full
 from service.rag.store import Chunk, ChunkStore, DocumentRecord
 from service.rag.views import VECTOR_VIEWS, view_text
 
@@ -144,7 +145,14 @@ class Ingestor:
             doc_id=doc_id, source=doc.source, path=str(path), sha256=doc.sha256, title=doc.title,
             chunks=len(chunks), text=doc.text,
         )
-        self.store.replace_document(record, chunks, vectors)
+        try:
+            self.store.replace_document(record, chunks, vectors)
+        except Exception as exc:
+            if is_disk_full(exc):  # every later file would fail the same way: stop, saying what to do
+                raise StorageFull(f"no space left on the index's disk; {path.name} and the files after it were "
+                                  "not ingested (documents already indexed are intact): free space and run the "
+                                  "ingest again") from exc
+            raise
         report.chunks_embedded += len(chunks)
         status = "updated" if existing else "added"
         log.info("ingested doc_id=%s path=%s status=%s chunks=%d", doc_id, path, status, len(chunks))

@@ -7,7 +7,10 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+
+from service.errors import StorageFull, is_disk_full
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -32,15 +35,26 @@ class UnknownConversation(KeyError):
 class ConversationStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self._path = path
         self._lock = threading.Lock()
+        with self._writing():
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _writing(self):
+        try:
+            yield
+        except (sqlite3.OperationalError, OSError) as exc:
+            if is_disk_full(exc):
+                raise StorageFull(f"no space left to save conversations ({self._path.parent})") from exc
+            raise
 
     def create(self, conversation_id: str | None = None) -> str:
         conversation_id = conversation_id or uuid.uuid4().hex
-        with self._lock:
+        with self._lock, self._writing():
             self._db.execute(
                 "INSERT OR IGNORE INTO conversations (id, created) VALUES (?, ?)", (conversation_id, time.time())
             )
@@ -63,7 +77,7 @@ class ConversationStore:
         return [r[0] for r in reversed(rows)]
 
     def add_turn(self, conversation_id: str, question: str, answer: dict) -> None:
-        with self._lock:
+        with self._lock, self._writing():
             self._db.execute(
                 "INSERT INTO turns (conversation_id, n, question, answer, created) VALUES "
                 "(?, (SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE conversation_id = ?), ?, ?, ?)",
@@ -81,7 +95,7 @@ class ConversationStore:
         return [{"n": n, "question": q, "answer": json.loads(a), "created": c} for n, q, a, c in rows]
 
     def delete(self, conversation_id: str) -> bool:
-        with self._lock:
+        with self._lock, self._writing():
             cur = self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         return cur.rowcount > 0
 

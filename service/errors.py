@@ -60,3 +60,18 @@ class InvalidFileName(QAError):
 class NotReady(QAError):
     code = "not_ready"
     status = 503
+
+
+class StorageFull(QAError):
+    code = "storage_full"
+    status = 507
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error from the file system, SQLite or Chroma means the disk (or a quota) is full."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text or "quota exceeded" in text

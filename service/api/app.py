@@ -29,12 +29,14 @@ from service.errors import (
     NotReady,
     PayloadTooLarge,
     QAError,
+    StorageFull,
     UnsupportedMediaType,
+    is_disk_full,
 )
 
 log = logging.getLogger(__name__)
 
-ERRORS = {status: {"model": models.Error} for status in (401, 404, 413, 415, 422, 429, 503)}
+ERRORS = {status: {"model": models.Error} for status in (401, 404, 413, 415, 422, 429, 503, 507)}
 
 
 # Questions are capped far lower (max_question_chars); this only stops a huge JSON body before it is parsed.
@@ -185,7 +187,14 @@ def create_app(container) -> FastAPI:
               dependencies=[Depends(guard)], summary="Upload and ingest files (.txt .md .html .pdf)")
     def upload_documents(files: list[UploadFile] = File(..., description="One or more files.")) -> dict:
         saved = _save_uploads(files, settings.uploads_dir, settings.max_upload_bytes)
-        report = container.ingest([path for _, path in saved], progress=False)
+        try:
+            report = container.ingest([path for _, path in saved], progress=False)
+        except StorageFull:
+            indexed = {d.path for d in container.store.documents()}
+            for _, path in saved:  # keep only the files whose documents made it into the index
+                if str(path.resolve()) not in indexed:
+                    path.unlink(missing_ok=True)
+            raise
         by_path = {f.path: f for f in report.files}
         results = []
         for name, path in saved:
@@ -257,10 +266,17 @@ def _save_uploads(files: list[UploadFile], folder: Path, max_bytes: int) -> list
         if len(data) > max_bytes:
             raise PayloadTooLarge(f"{name} is larger than the limit of {max_bytes} bytes")
         checked.append((name, data))
-    folder.mkdir(parents=True, exist_ok=True)
     saved = []
-    for name, data in checked:
-        path = folder / name
-        path.write_bytes(data)
-        saved.append((name, path))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in checked:
+            path = folder / name
+            saved.append((name, path))
+            path.write_bytes(data)
+    except OSError as exc:
+        for _, path in saved:  # all or nothing, as for refused files
+            path.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise StorageFull("no space left to store the upload; nothing was saved or ingested") from exc
+        raise
     return saved

@@ -8,10 +8,11 @@ import re
 import threading
 import time
 import unicodedata
+import uuid
 from typing import Iterator, Sequence
 
 from service.conversations import ConversationStore
-from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable
+from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable, StorageFull
 from service.rag import extractive
 from service.rag.llm import OnToken
 from service.rag.retrieve import HybridRetriever
@@ -101,7 +102,11 @@ class AnswerEngine:
         if conversation_id and not self.conversations.exists(conversation_id):
             if not create_conversation:
                 raise ConversationNotFound(f"conversation '{conversation_id}' not found")
-        conversation_id = self.conversations.create(conversation_id)
+        unsaved = None
+        try:
+            conversation_id = self.conversations.create(conversation_id)
+        except StorageFull as exc:  # the index is intact: answer, and say the turn is not kept
+            unsaved, conversation_id = exc.message, conversation_id or uuid.uuid4().hex
         history = self.conversations.questions(conversation_id, self.settings.history_turns)
 
         candidates = self.retriever.retrieve(*search_queries(question, history))
@@ -144,7 +149,15 @@ class AnswerEngine:
             "unsupported": result.get("unsupported", []),
             "notice": notice,
         }
-        self.conversations.add_turn(conversation_id, question, answer)
+        if unsaved is None:
+            try:
+                self.conversations.add_turn(conversation_id, question, answer)
+            except StorageFull as exc:
+                unsaved = exc.message
+        if unsaved is not None:
+            log.error("conversation turn not saved: %s", unsaved)
+            answer["notice"] = " ".join(filter(None, [notice, f"This turn was not saved ({unsaved}); follow-ups "
+                                                               "will not see it."]))
         log.info(
             "answered mode=%s abstained=%s citations=%d total_ms=%.1f notice=%r",
             mode, answer["abstained"], len(answer["citations"]), answer["timings_ms"]["total"], notice,
