@@ -97,7 +97,7 @@ def test_bad_files_are_reported_and_the_rest_still_ingested(fresh, tmp_path, art
     assert {d.source for d in fresh.store.documents()} == {ARTICLE.name, "good.txt"}
 
 
-def test_interrupted_ingest_leaves_no_orphans_after_prune(fresh, tmp_path):
+def test_orphaned_chunks_are_invisible_and_pruned(fresh, tmp_path):
     from ingest.pipeline import build_chunks
     from service.rag.views import VECTOR_VIEWS
 
@@ -111,5 +111,6 @@ def test_interrupted_ingest_leaves_no_orphans_after_prune(fresh, tmp_path):
                     "end_char": c.end_char, "kind": c.kind, "view": view} for view in VECTOR_VIEWS for c in chunks],
     )
     assert fresh.store.count_vectors() == len(chunks) * len(VECTOR_VIEWS)
+    assert fresh.store.chunks() == []  # invisible to readers: no document record names them
     fresh.ingestor.prune()
     assert fresh.store.count_vectors() == 0

@@ -137,7 +137,7 @@ class ChunkStore:
             (m["doc_id"], m.get("version"))
             for m in self._chunks.get(where={"view": "sentence"}, include=["metadatas"])["metadatas"]
         }
-        stale_docs = {doc_id for doc_id, version in seen if current.get(doc_id) != version}
+        stale_docs = {doc_id for doc_id, version in seen if doc_id not in current or current[doc_id] != version}
         for doc_id in stale_docs:
             self._delete_other_versions(doc_id, current.get(doc_id))
         if stale_docs:
@@ -216,7 +216,7 @@ class ChunkStore:
                 text=text,
             )
             for record_id, m, text in zip(got["ids"], got["metadatas"], got["documents"])
-            if current.get(m["doc_id"]) == m.get("version")
+            if m["doc_id"] in current and current[m["doc_id"]] == m.get("version")
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.idx))
 
