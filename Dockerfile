@@ -6,16 +6,18 @@
 #   docker run -p 8000:8000 -e QA_API_KEYS=change-me -v docqa-data:/data docqa
 # or, with a Chroma server and Redis shared by several API replicas: docker compose up
 #
-# torch is pinned in requirements.txt; to get its CPU-only build instead of the default one, pass your
-# CPU wheel index:  docker build --build-arg PIP_EXTRA_INDEX_URL=<cpu wheel index> -t docqa .
+# torch comes from PyTorch's CPU-only wheel index, at the version pinned in requirements.txt (PyPI's Linux
+# build bundles CUDA, gigabytes the service never uses). Use a mirror with --build-arg TORCH_INDEX_URL=...
 
 FROM python:3.11.7-slim-bookworm AS build
-ARG PIP_EXTRA_INDEX_URL=""
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY requirements.txt ./
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} -r requirements.txt
+ && /opt/venv/bin/pip install --index-url "$TORCH_INDEX_URL" "$(grep -E '^torch==' requirements.txt)" \
+ && /opt/venv/bin/pip install -r requirements.txt \
+ && /opt/venv/bin/python -c "import torch; assert not torch.version.cuda, 'expected the CPU build of torch'"
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY ingest ./ingest

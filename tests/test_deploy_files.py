@@ -24,6 +24,10 @@ def test_dockerfile_essentials():
     assert "load_embedding_model()" in text and "ensure_local_model(" in text, "models baked in at build time"
     assert re.search(r"HF_HUB_OFFLINE=1", text)
     assert "requirements.txt" in text
+    # CPU-only torch, at the pinned version, installed before the rest so the CUDA build is never pulled.
+    torch_step = re.search(r"--index-url \"\$TORCH_INDEX_URL\" \"\$\(grep -E '\^torch==' requirements.txt\)\"", text)
+    assert torch_step and text.index(torch_step.group()) < text.index("-r requirements.txt")
+    assert re.search(r"ARG TORCH_INDEX_URL=\S+/cpu\b", text)
 
 
 def test_compose_runs_the_api_with_chroma_and_redis():
