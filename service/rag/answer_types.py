@@ -79,6 +79,10 @@ _BYLINE = re.compile(r"[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+")
 _CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*[a-z\d][\w’'-]*|\b[A-Z]{2,}\b")
 
 
+# Kinds recognised by their written form (digits, units, months), wherever they stand in a sentence.
+VALUE_KINDS = frozenset({"date", "length", "money", "quantity", "percent", "number"})
+
+
 def expected_type(question: str) -> str | None:
     for pattern, kind in _QUESTION_RULES:
         if pattern.search(question):

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from service.prompts import Prompts
 from service.rag import verify
+from service.rag.answer_types import VALUE_KINDS, expected_type, holds_type
 from service.rag.extractive import Selection
 from service.rag.llm import OnToken
 from service.rag.store import Chunk
@@ -90,6 +91,13 @@ class LLMAnswerer:
         unsupported = [{"sentence": s.text, "reason": s.reason} for s in checked if not s.supported]
         if not kept:
             return Generated(None, "the model's answer could not be verified against the sources; "
+                                   "showing the passages instead", ttft, generate_ms)
+        # The passages hold the kind of value the question asks for (the extractive gate checked); an answer
+        # without one did not answer, whatever it says instead (an instruction planted in a source, say).
+        # Only values with a written form count here: names are told by capitals, which a sentence start blurs.
+        kind = expected_type(question)
+        if kind in VALUE_KINDS and not holds_type(" ".join(s.text for s in kept), kind, question, common_words):
+            return Generated(None, f"the model's answer does not give the {kind} the question asks for; "
                                    "showing the passages instead", ttft, generate_ms)
         return Generated(_compose(kept, passages, unsupported), None, ttft, generate_ms)
 
