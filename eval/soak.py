@@ -157,7 +157,8 @@ def write_markdown(result: SoakResult, command: str, out: Path) -> None:
         "",
         f"`{command}`: `qa serve` (extractive answers) on loopback, {result.concurrency} concurrent users for "
         f"{result.seconds / 60:.1f} min: half ask one-shot questions on `/v1/ask`, half hold conversations on "
-        "`/v1/chat` (a question, a follow-up, then a streamed follow-up). Measured " + time.strftime("%Y-%m-%d") + ".",
+        "`/v1/chat` (a question, a follow-up, then a streamed follow-up). RSS includes the bundled LLM, which "
+        "`qa serve` loads at start-up. Measured " + time.strftime("%Y-%m-%d") + ".",
         "",
         "| requests | errors | requests/s | ask p50 / p95 | chat p50 / p95 | chat stream p50 / p95 | RSS after warm-up | "
         "RSS at end | growth |",
