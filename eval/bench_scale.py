@@ -174,21 +174,20 @@ def main(argv: list[str] | None = None) -> int:
 
     embed_model = load_embedding_model()
     work = Path(tempfile.mkdtemp(prefix="qa-scale-"))
-    rows = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    plot = args.out.with_name("benchmarks.png")
     try:
         for size in [int(s) for s in args.sizes.split(",")]:
             for mode in args.modes.split(","):
                 row = measure(size, mode, work, embed_model)
                 row["measured"] = time.strftime("%Y-%m-%d")
-                rows.append(row)
                 print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+                # Written row by row: a long run that fails later keeps what it measured.
+                rows = merge_rows(args.out.with_name("benchmarks-scale.json"), [row])
+                write_plot(rows, plot)
+                write_markdown(rows, args.out, plot)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    rows = merge_rows(args.out.with_name("benchmarks-scale.json"), rows)
-    plot = args.out.with_name("benchmarks.png")
-    write_plot(rows, plot)
-    write_markdown(rows, args.out, plot)
     print(f"written: {args.out}, {plot}")
     return 0
 

@@ -2,7 +2,7 @@
 
 import shutil
 
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, make_container
 
 
 def _vector_count(container):
@@ -114,3 +114,16 @@ def test_orphaned_chunks_are_invisible_and_pruned(fresh, tmp_path):
     assert fresh.store.chunks() == []  # invisible to readers: no document record names them
     fresh.ingestor.prune()
     assert fresh.store.count_vectors() == 0
+
+
+def test_reads_page_through_collections_of_any_size(indexed, tmp_path, article_dir, monkeypatch):
+    # One unbounded read of 100,000 chunks fails in the embedded database; reads go page by page.
+    from service.rag import store
+
+    monkeypatch.setattr(store, "_BATCH", 7)
+    container = make_container(tmp_path / "index", share_model_with=indexed)
+    container.ingest([article_dir])
+    assert len(container.store.chunks()) == len(indexed.store.chunks()) > 7 * 10
+    assert [c.text for c in container.store.chunks()] == [c.text for c in indexed.store.chunks()]
+    assert container.store.delete_orphan_chunks() == 0
+    assert container.ingest([article_dir]).files[0].status == "unchanged"

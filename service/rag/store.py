@@ -135,7 +135,7 @@ class ChunkStore:
         current = {r.doc_id: content_version(r.sha256) for r in self.documents()}
         seen = {
             (m["doc_id"], m.get("version"))
-            for m in self._chunks.get(where={"view": "sentence"}, include=["metadatas"])["metadatas"]
+            for m in _get_all(self._chunks, where={"view": "sentence"}, include=["metadatas"])["metadatas"]
         }
         stale_docs = {doc_id for doc_id, version in seen if doc_id not in current or current[doc_id] != version}
         for doc_id in stale_docs:
@@ -147,7 +147,7 @@ class ChunkStore:
     def _delete_other_versions(self, doc_id: str, keep: str | None) -> tuple[int, int]:
         """Delete the chunk records of doc_id not of version `keep`; returns (records kept, records deleted)."""
         # By id rather than by a metadata filter, so chunks written without a version are caught as well.
-        ids = self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+        ids = _get_all(self._chunks, where={"doc_id": doc_id}, include=[])["ids"]
         stale = [i for i in ids if keep is None or _version_of(i) != keep]
         for lo in range(0, len(stale), _BATCH):
             self._chunks.delete(ids=stale[lo : lo + _BATCH])
@@ -175,7 +175,7 @@ class ChunkStore:
 
     def documents(self, with_text: bool = False, ids: list[str] | None = None) -> list[DocumentRecord]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        got = self._docs.get(ids=ids, include=include)
+        got = self._docs.get(ids=ids, include=include) if ids else _get_all(self._docs, include=include)
         texts = got.get("documents") or [None] * len(got["ids"])
         records = [
             DocumentRecord(
@@ -203,7 +203,7 @@ class ChunkStore:
     def chunks(self) -> list[Chunk]:
         """Every chunk of the current version of every document (see replace_document)."""
         current = {r.doc_id: content_version(r.sha256) for r in self.documents()}
-        got = self._chunks.get(where={"view": "sentence"}, include=["metadatas", "documents"])
+        got = _get_all(self._chunks, where={"view": "sentence"}, include=["metadatas", "documents"])
         chunks = [
             Chunk(
                 chunk_id=record_id.rsplit("|", 1)[0],
@@ -232,6 +232,24 @@ class ChunkStore:
             (record_id.rsplit("|", 1)[0], m["view"], 1.0 - float(d))
             for record_id, m, d in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
         ]
+
+
+def _get_all(collection, page: int | None = None, **query) -> dict:
+    """collection.get(**query) for any number of records, read in pages: one unbounded get of 100,000 chunks fails
+    in the embedded database ("too many SQL variables")."""
+    page = page or _BATCH
+    merged: dict[str, list] = {"ids": []}
+    for key in query.get("include", []):
+        merged[key] = []
+    offset = 0
+    while True:
+        got = collection.get(**query, limit=page, offset=offset)
+        merged["ids"] += got["ids"]
+        for key in query.get("include", []):
+            merged[key] += got[key] or []
+        if len(got["ids"]) < page:
+            return merged
+        offset += page
 
 
 def content_version(sha256: str) -> str:
