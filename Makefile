@@ -45,7 +45,7 @@ bench: setup
 	$(BIN)/python -m eval.bench
 
 # Ingest rate and retrieval latency at 1k, 10k and 100k chunks, embedded vs server; writes docs/benchmarks.md.
-# Long: 100k chunks means 200k embeddings (about an hour per mode on 2 cores).
+# Long: 100k chunks means 200k embeddings (about 28 min per mode on 2 cores); run it on an idle machine.
 bench-scale: setup
 	$(BIN)/python -m eval.bench_scale
 
