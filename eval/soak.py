@@ -70,7 +70,8 @@ class SoakResult:
         return "\n".join(lines)
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (this one by default), in MB."""
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
 
@@ -117,7 +118,7 @@ async def _load(base: str, pid: int, questions: list[str], seconds: float, concu
 
     async def sample_memory() -> None:
         while time.monotonic() < stop_at:
-            result.rss_mb.append((time.monotonic() - started, _rss_mb(pid)))
+            result.rss_mb.append((time.monotonic() - started, rss_mb(pid)))
             await asyncio.sleep(1.0)
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eval.local_servers import serving
+from eval.soak import rss_mb
 from service.api.app import create_app
 from tests.conftest import make_container
 from tests.pdfgen import minimal_pdf
@@ -93,11 +94,6 @@ def test_any_question_text_is_refused_or_answered(client, indexed, question):
 
 # -- oversized and compressed bodies ----------------------------------------------------------------------------------
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
-
-
 def _raw_request(base: str, head: str, chunks, limit_s: float = 60) -> tuple[int, bytes, int]:
     """Send a request over a plain socket, streaming `chunks` until the server answers or stops reading.
     Returns (status, response body, bytes of body sent)."""
@@ -150,7 +146,7 @@ GIGABYTE = 1024**3
 def test_one_gigabyte_bodies_are_refused_without_reading_them(indexed, tmp_path, path):
     container = make_container(tmp_path / "index", share_model_with=indexed, max_upload_bytes=5 * 1024 * 1024)
     with serving(create_app(container)) as base:
-        rss_before = _rss_mb()
+        rss_before = rss_mb()
         # Declared 1 GB: refused from the header alone.
         declared = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {GIGABYTE}\r\n\r\n")
@@ -166,17 +162,17 @@ def test_one_gigabyte_bodies_are_refused_without_reading_them(indexed, tmp_path,
         status, body, sent = _raw_request(base, streamed, chunks)
         assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
         assert sent < 256 * 1024 * 1024  # the server stopped reading long before the end
-        assert _rss_mb() - rss_before < 100
+        assert rss_mb() - rss_before < 100
     assert not (tmp_path / "index" / "uploads").exists() or not any((tmp_path / "index" / "uploads").iterdir())
 
 
 def test_gzip_bomb_body_is_not_inflated(client):
     bomb = gzip.compress(b"\x00" * (200 * 1024 * 1024), compresslevel=9)  # ~200 KB that inflate to 200 MB
-    rss_before = _rss_mb()
+    rss_before = rss_mb()
     response = client.post("/v1/documents", content=bomb,
                            headers={"Content-Encoding": "gzip", "Content-Type": "multipart/form-data; boundary=b"})
     assert 400 <= response.status_code < 500
-    assert _rss_mb() - rss_before < 100
+    assert rss_mb() - rss_before < 100
 
 
 def test_pdf_decompression_bomb_is_refused_with_a_reason(indexed, tmp_path):
