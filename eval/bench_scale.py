@@ -133,18 +133,22 @@ def write_plot(rows: list[dict], plot: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for mode in sorted({r["mode"] for r in rows}):
         mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["chunks"])
         sizes = [r["chunks"] for r in mine]
-        left.plot(sizes, [r["retrieve_p50_ms"] for r in mine], marker="o", label=f"{mode} p50")
+        (p50,) = left.plot(sizes, [r["retrieve_p50_ms"] for r in mine], marker="o", label=f"{mode} p50")
+        left.axhline(2 * mine[0]["retrieve_p50_ms"], color=p50.get_color(), linestyle=":", linewidth=1,
+                     label=f"{mode} p50 goal (2× smallest)")
         left.plot(sizes, [r["retrieve_p95_ms"] for r in mine], marker="x", linestyle="--", label=f"{mode} p95")
         right.plot(sizes, [r["texts_per_s"] for r in mine], marker="o", label=f"{mode} ingest")
         right.plot(sizes, [r["raw_texts_per_s"] for r in mine], marker=".", linestyle=":", label=f"{mode} raw")
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xlabel("chunks in the index")
-        ax.legend()
+        ax.legend(fontsize="x-small", ncol=2, loc="lower left")
+    left.set_ylim(bottom=0)  # room for the legend under the lines
+    right.set_ylim(bottom=0)
     left.set_ylabel("retrieval latency (ms)")
     right.set_ylabel("texts embedded / s")
     fig.tight_layout()
