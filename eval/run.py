@@ -43,7 +43,7 @@ def gold_rank(passages: list[tuple[str, int, int]], gold: list[dict]) -> int | N
     return None
 
 
-def grade(result: dict, document_texts: dict[str, str], rank: int | None) -> dict:
+def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrieved: list[str] = ()) -> dict:
     case, answer = result["case"], result["answer"]
     unanswerable = bool(case.get("unanswerable"))
     abstained = bool(answer["abstained"])
@@ -60,6 +60,8 @@ def grade(result: dict, document_texts: dict[str, str], rank: int | None) -> dic
         "citations_exact": all(metrics.citation_exact(c, document_texts.get(c["doc_id"])) for c in citations),
         "citation_supported": None if unanswerable else metrics.citation_supported(citations, case.get("gold", [])),
         "retrieval_rank": rank,
+        "retrieved": list(retrieved),  # "source:start-end" of each retrieved passage, best first: a trace to
+        # compare two runs that answered the same question differently
         "latency_ms": result["latency_ms"],
         "first_token_ms": answer["timings_ms"].get("first_token"),
         "mode": answer["mode"],
@@ -136,8 +138,10 @@ def evaluate(container, dataset: Path = DEFAULT_DATASET, mode: str = "extractive
     started = time.perf_counter()
     graded = []
     for case in cases:
-        rank = None if case.get("unanswerable") else gold_rank(passages(case), case.get("gold", []))
-        graded.append(grade(run_case(answerer, case, None if mode == "baseline" else mode), document_texts, rank))
+        retrieved = passages(case)
+        rank = None if case.get("unanswerable") else gold_rank(retrieved, case.get("gold", []))
+        graded.append(grade(run_case(answerer, case, None if mode == "baseline" else mode), document_texts, rank,
+                            [f"{source}:{start}-{end}" for source, start, end in retrieved]))
     return {"mode": mode, "dataset": str(dataset), "split": split or "all", "seconds": time.perf_counter() - started,
             "summary": summarize(graded, k), "cases": graded}
 

@@ -31,6 +31,13 @@ def test_evaluate_extractive_and_baseline_and_write_the_report(indexed, tmp_path
     assert ours["summary"]["retrieval_hit_at_k"] == 1.0
     assert baseline["summary"]["abstention_recall"] == 0.0  # the usual approach never abstains
     assert baseline["summary"]["citation_exactness"] == 1.0  # its chunks have exact offsets too
+    texts = {r.source: r.text for r in indexed.store.documents(with_text=True)}
+    for case in ours["cases"] + baseline["cases"]:  # every case, unanswerable ones too, keeps its retrieval trace
+        assert case["retrieved"], case["id"]
+        for span in case["retrieved"]:
+            source, _, offsets = span.rpartition(":")
+            start, end = map(int, offsets.split("-"))
+            assert source in texts and 0 <= start < end <= len(texts[source]), span
 
     write_report([ours, baseline], tmp_path / "report", {"up": 2, "down": 1}, command="qa eval --mode extractive")
     report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
