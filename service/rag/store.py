@@ -234,10 +234,10 @@ class ChunkStore:
         ]
 
 
-def _get_all(collection, page: int | None = None, **query) -> dict:
+def _get_all(collection, **query) -> dict:
     """collection.get(**query) for any number of records, read in pages: one unbounded get of 100,000 chunks fails
     in the embedded database ("too many SQL variables")."""
-    page = page or _BATCH
+    page = _BATCH  # read here, not bound as a default, so a test can shrink it
     merged: dict[str, list] = {"ids": []}
     for key in query.get("include", []):
         merged[key] = []
