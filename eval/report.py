@@ -40,6 +40,18 @@ def write_report(results: list[dict], folder: Path, feedback: dict | None = None
     lines += ["", "## Accuracy by category", "", "| category | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
     for cat in categories:
         lines.append(f"| {cat} | " + " | ".join(pct(r["summary"]["by_category"].get(cat, {}).get("accuracy")) for r in results) + " |")
+    for key, title in (("by_split", "split"), ("by_document", "document")):
+        lines += ["", f"## By {title}", "",
+                  f"| {title} | mode | cases | accuracy | answerable correct | unanswerable refused | false refusals | p50 / p95 |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name in sorted({n for r in results for n in r["summary"].get(key, {})}):
+            for r in results:
+                s = r["summary"].get(key, {}).get(name)
+                if s:
+                    lines.append(
+                        f"| {name} | {r['mode']} | {s['cases']} | {pct(s['accuracy'])} | {pct(s['answerable_accuracy'])} | "
+                        f"{pct(s['abstention_recall'])} | {pct(s['false_abstention_rate'])} | "
+                        f"{s['latency_p50_ms']:.0f} / {s['latency_p95_ms']:.0f} ms |")
     if feedback:
         lines += ["", "## Slack feedback", "", f"👍 {feedback['up']}, 👎 {feedback['down']}"]
     lines += ["", "## Charts", ""] + [f"![{name}]({name})" for name in charts]

@@ -14,11 +14,21 @@ from pathlib import Path
 
 from eval import metrics
 
-DEFAULT_DATASET = Path(__file__).parent / "datasets" / "article.jsonl"
+DATASETS_DIR = Path(__file__).parent / "datasets"
+# The documents the datasets ask about: the sample corpus plus the evaluation's own documents.
+EVAL_CORPUS = [Path(__file__).resolve().parents[1] / "data" / "corpus", Path(__file__).parent / "corpus"]
+# "tune" cases may guide any choice of rule, weight or threshold; "frozen" cases never do: they only measure.
+SPLITS = ("tune", "frozen")
 
 
-def load_cases(path: Path, split: str | None = None, sample: int | None = None) -> list[dict]:
-    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def dataset_files(path: Path) -> list[Path]:
+    """A JSONL dataset file, or every *.jsonl file of a folder in name order."""
+    return sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+
+
+def load_cases(path: Path = DATASETS_DIR, split: str | None = None, sample: int | None = None) -> list[dict]:
+    cases = [json.loads(line) for file in dataset_files(path)
+             for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
     cases = [c for c in cases if split in (None, "all") or c.get("split") == split]
     if sample and sample < len(cases):
         step = len(cases) / sample  # evenly spread, so every category is represented
@@ -43,6 +53,11 @@ def gold_rank(passages: list[tuple[str, int, int]], gold: list[dict]) -> int | N
     return None
 
 
+def case_document(case: dict) -> str:
+    """The document a case is about: its own field, else the source of its first gold span."""
+    return case.get("document") or next((g["source"] for g in case.get("gold", [])), "?")
+
+
 def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrieved: list[str] = ()) -> dict:
     case, answer = result["case"], result["answer"]
     unanswerable = bool(case.get("unanswerable"))
@@ -53,6 +68,7 @@ def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrie
         "id": case["id"],
         "category": case["category"],
         "split": case.get("split"),
+        "document": case_document(case),
         "question": (case.get("turns") or [case.get("question")])[-1],
         "unanswerable": unanswerable,
         "abstained": abstained,
@@ -70,7 +86,7 @@ def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrie
     }
 
 
-def summarize(graded: list[dict], k: int) -> dict:
+def summarize(graded: list[dict], k: int, breakdown: bool = True) -> dict:
     answerable = [g for g in graded if not g["unanswerable"]]
     unanswerable = [g for g in graded if g["unanswerable"]]
     abstained = [g for g in graded if g["abstained"]]
@@ -102,7 +118,19 @@ def summarize(graded: list[dict], k: int) -> dict:
             }
             for cat, items in sorted(by_category.items())
         },
+        **(_breakdown(graded, k) if breakdown else {}),
     }
+
+
+def _breakdown(graded: list[dict], k: int) -> dict:
+    """The same summary for each split and each document."""
+    out = {}
+    for key, field in (("by_split", "split"), ("by_document", "document")):
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for g in graded:
+            groups[g.get(field) or "?"].append(g)
+        out[key] = {name: summarize(items, k, breakdown=False) for name, items in sorted(groups.items())}
+    return out
 
 
 def _history(case: dict) -> tuple[str, list[str]]:
@@ -110,7 +138,7 @@ def _history(case: dict) -> tuple[str, list[str]]:
     return turns[-1], turns[:-1]
 
 
-def evaluate(container, dataset: Path = DEFAULT_DATASET, mode: str = "extractive", split: str | None = None,
+def evaluate(container, dataset: Path = DATASETS_DIR, mode: str = "extractive", split: str | None = None,
              sample: int | None = None) -> dict:
     """Score `mode` ("extractive", "llm" or "baseline") on the dataset."""
     from service.rag.engine import search_queries
@@ -164,17 +192,35 @@ def format_summary(result: dict) -> str:
     ]
     for cat, c in s["by_category"].items():
         lines.append(f"  {cat:13} {pct(c['accuracy'])} of {c['cases']}, p50 {c['latency_p50_ms']:.1f} ms")
+    for key in ("by_split", "by_document"):
+        for name, part in s.get(key, {}).items():
+            lines.append(f"  {key[3:]} {name}: " + _short(part))
     return "\n".join(lines)
 
 
+def _short(s: dict) -> str:
+    """One line of a part's figures: answerable correct, unanswerable refused, false refusals, latency."""
+    return (f"{s['cases']} cases, accuracy {pct(s['accuracy'])}; answerable correct {pct(s['answerable_accuracy'])}, "
+            f"unanswerable refused {pct(s['abstention_recall'])}, false refusals {pct(s['false_abstention_rate'])}, "
+            f"p50 {s['latency_p50_ms']:.0f} ms, p95 {s['latency_p95_ms']:.0f} ms")
+
+
 def check_thresholds(result: dict, thresholds: dict) -> list[str]:
-    """Failures of result against thresholds[mode]: {"metric": minimum} or {"metric_max": maximum}."""
+    """Failures of result against thresholds[mode]: {"metric": minimum} or {"metric_max": maximum}.
+
+    With "_split": "frozen" the metrics are those of that split (the run must include it)."""
     failures = []
-    for name, bound in thresholds.get(result["mode"], {}).items():
+    bounds = thresholds.get(result["mode"], {})
+    summary = result["summary"]
+    if bounds.get("_split"):
+        summary = summary.get("by_split", {}).get(bounds["_split"])
+        if summary is None:
+            return [f"{result['mode']}: the run has no '{bounds['_split']}' split to check"]
+    for name, bound in bounds.items():
         if name.startswith("_"):
             continue
         metric = name.removesuffix("_max")
-        value = result["summary"].get(metric)
+        value = summary.get(metric)
         if value is None:
             continue
         if name.endswith("_max") and value > bound:

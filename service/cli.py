@@ -84,8 +84,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score answers on an evaluation dataset")
     p.add_argument("--mode", choices=["extractive", "llm", "all"], default="extractive")
-    p.add_argument("--dataset", type=Path, default=None, help="JSONL dataset (default: eval/datasets/article.jsonl)")
-    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--dataset", type=Path, default=None,
+                   help="a JSONL dataset, or a folder of them (default: every file in eval/datasets/)")
+    p.add_argument("--split", choices=["tune", "frozen", "all"], default="all",
+                   help="tune: cases that may guide tuning; frozen: cases that only measure (default: both)")
     p.add_argument("--corpus", type=Path, action="append", default=[], help="ingest these paths first")
     p.add_argument("--report", type=Path, default=None, help="write report.json (and report.md) to this folder")
     p.add_argument("--show-failures", action="store_true", help="print each wrong answer")
@@ -161,6 +163,10 @@ def format_answer(answer: dict) -> str:
         lines.append("")
         for c in answer["citations"]:
             lines.append(f"[{c['n']}] {c['source']} chars {c['start_char']}-{c['end_char']}")
+    if answer.get("related"):
+        lines += ["", "Related passages (they do not answer the question):"]
+        for c in answer["related"]:
+            lines.append(f"- {c['source']} chars {c['start_char']}-{c['end_char']}: {' '.join(c['quote'].split())[:200]}")
     return terminal_safe("\n".join(lines))
 
 
@@ -193,14 +199,14 @@ def _ask_batch(container, args) -> int:
 
 def cmd_eval(container, args) -> int:
     from eval.report import write_report
-    from eval.run import DEFAULT_DATASET, check_thresholds, evaluate, format_summary, load_cases
+    from eval.run import DATASETS_DIR, check_thresholds, evaluate, format_summary, load_cases
 
     if args.corpus:
         report = container.ingest(args.corpus)
         if report.failed:
             print(report.summary(), file=sys.stderr)
             return EXIT_FAILED
-    dataset = args.dataset or DEFAULT_DATASET
+    dataset = args.dataset or DATASETS_DIR
     if args.calibrate:
         from eval.calibrate import calibrate, format_table
 

@@ -40,12 +40,14 @@ def test_unanswerable_question_abstains(indexed, eval_cases, case_id):
     assert answer["abstained"] is True, answer["answer"]
     assert answer["citations"] == []
     assert "don't say" in answer["answer"]
+    # The closest passages are offered apart, as related reading, never as the answer.
+    assert answer["related"] and not any(r["verified"] for r in answer["related"])
 
 
 def test_answer_json_shape(indexed):
     answer = indexed.engine.ask("How long is the Resht–Astara railway?")
     assert set(answer) == {
-        "answer", "abstained", "mode", "conversation_id", "citations", "timings_ms", "unsupported", "notice"}
+        "answer", "abstained", "mode", "conversation_id", "citations", "timings_ms", "unsupported", "related", "notice"}
     assert answer["mode"] == "extractive"
     assert set(answer["timings_ms"]) == {"retrieve", "answer", "total"}
     citation = answer["citations"][0]

@@ -94,17 +94,25 @@ def test_chat_streams_extractive_answer_as_a_final_event(client):
     assert "162" in events[0][1]["answer"]
 
 
-def test_chat_streams_llm_tokens_then_the_answer(indexed):
-    with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].") as fake:
+def test_chat_streams_a_draft_at_once_then_llm_tokens_then_the_answer(indexed):
+    # The model takes a second to start: the draft must not wait for it.
+    with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].", delay_s=1.0) as fake:
         container = _container(indexed, indexed.settings.data_dir, llm_url=fake.url)
         with TestClient(create_app(container)) as c:
-            response = c.post(
-                "/v1/chat",
+            started = time.perf_counter()
+            with c.stream(
+                "POST", "/v1/chat",
                 json={"question": "How long is the Resht–Astara railway?", "mode": "llm"},
                 headers={"Accept": "text/event-stream"},
-            )
-    events = _sse_events(response.text)
+            ) as response:
+                lines = response.iter_lines()
+                first = next(lines)
+                draft_after_s = time.perf_counter() - started
+                text = first + "\n" + "\n".join(lines)
+    events = _sse_events(text)
     kinds = [kind for kind, _ in events]
+    assert first == "event: draft" and draft_after_s < 1.0
+    assert "162-kilometer" in events[0][1]["answer"] and events[0][1]["citations"]
     assert kinds[-1] == "answer" and kinds.count("token") > 3
     assert "".join(data["text"] for kind, data in events if kind == "token").startswith("The Resht–Astara railway")
     assert events[-1][1]["mode"] == "llm" and events[-1][1]["citations"][0]["verified"] is True

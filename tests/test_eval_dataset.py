@@ -1,139 +1,92 @@
-"""Sanity checks for the article evaluation dataset (eval/datasets/article.jsonl)."""
+"""Sanity checks for the evaluation datasets (every file in eval/datasets/)."""
 
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATASET = ROOT / "eval" / "datasets" / "article.jsonl"
-CORPUS_DIR = ROOT / "data" / "corpus"
-SOURCE = "russia-iran-partnership-south-caucasus.txt"
+from eval.run import DATASETS_DIR, EVAL_CORPUS, SPLITS, dataset_files
+from ingest.loaders import load
 
-CATEGORY_MINIMUMS = {
-    "fact": 30,
-    "multi": 12,
-    "paraphrase": 15,
-    "followup": 12,
-    "unanswerable": 16,
-}
-ALLOWED_CATEGORIES = set(CATEGORY_MINIMUMS)
-ALLOWED_SPLITS = {"dev", "test"}
-REQUIRED_FIELDS = {"id", "category", "answer_patterns", "gold", "unanswerable", "split"}
+CATEGORIES = {"fact", "multi", "paraphrase", "list", "followup", "unanswerable", "conflict"}
+REQUIRED_FIELDS = {"id", "document", "category", "answer_patterns", "gold", "unanswerable", "split"}
+# The frozen split measures generalisation: enough cases, on several documents, the article included.
+FROZEN_MINIMUM = 60
+FROZEN_DOCUMENTS_MINIMUM = 4
 
 
-def _load_lines():
-    return DATASET.read_text(encoding="utf-8").splitlines()
+def _corpus_files() -> dict[str, Path]:
+    return {p.name: p for folder in EVAL_CORPUS for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def _load_cases():
-    return [json.loads(line) for line in _load_lines() if line.strip()]
-
-
-def _load_text(source=SOURCE):
-    return (CORPUS_DIR / source).read_bytes().decode("utf-8")
-
-
-CASES = _load_cases()
+CORPUS = _corpus_files()
+LINES = [(f.name, n, line) for f in dataset_files(DATASETS_DIR)
+         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)]
+CASES = [json.loads(line) for _, _, line in LINES if line.strip()]
 ANSWERABLE = [c for c in CASES if not c.get("unanswerable")]
 
 
+@lru_cache(maxsize=None)
+def _text(source: str) -> str:
+    """The document's text as ingest stores it (the converted text for HTML and PDF)."""
+    return load(CORPUS[source]).text
+
+
 def _gold_text(case):
-    texts = {}
-    parts = []
-    for span in case["gold"]:
-        src = span["source"]
-        if src not in texts:
-            texts[src] = _load_text(src)
-        parts.append(texts[src][span["start_char"]:span["end_char"]])
-    return "\n".join(parts)
+    return "\n".join(_text(g["source"])[g["start_char"]:g["end_char"]] for g in case["gold"])
 
 
 def test_every_line_parses():
-    lines = _load_lines()
-    assert lines, "dataset is empty"
-    for n, line in enumerate(lines, 1):
-        assert line.strip(), f"blank line {n}"
-        obj = json.loads(line)
-        assert isinstance(obj, dict), f"line {n} is not a JSON object"
+    assert LINES, "no dataset"
+    for name, n, line in LINES:
+        assert line.strip(), f"{name}: blank line {n}"
+        assert isinstance(json.loads(line), dict), f"{name}: line {n} is not a JSON object"
 
 
 def test_ids_unique():
-    ids = [c["id"] for c in CASES]
-    dupes = [i for i, n in Counter(ids).items() if n > 1]
+    dupes = [i for i, n in Counter(c["id"] for c in CASES).items() if n > 1]
     assert not dupes, f"duplicate ids: {dupes}"
-    assert all(isinstance(i, str) and i for i in ids)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.get("id", "?"))
 def test_required_fields_and_types(case):
     missing = REQUIRED_FIELDS - case.keys()
     assert not missing, f"missing fields: {missing}"
-    assert case["category"] in ALLOWED_CATEGORIES
-    assert case["split"] in ALLOWED_SPLITS
-    assert isinstance(case["unanswerable"], bool)
-    assert isinstance(case["answer_patterns"], list)
-    assert isinstance(case["gold"], list)
+    assert case["category"] in CATEGORIES
+    assert case["split"] in SPLITS
+    assert case["document"] in CORPUS, f"unknown document {case['document']}"
     assert case["unanswerable"] == (case["category"] == "unanswerable")
-    if case["category"] == "followup":
+    if "turns" in case:
         assert "question" not in case
-        turns = case.get("turns")
-        assert isinstance(turns, list) and 2 <= len(turns) <= 3
-        assert all(isinstance(t, str) and t.strip() for t in turns)
+        assert 2 <= len(case["turns"]) <= 3 and all(isinstance(t, str) and t.strip() for t in case["turns"])
     else:
-        assert "turns" not in case
+        assert case["category"] != "followup"
         assert isinstance(case.get("question"), str) and case["question"].strip()
 
 
-def test_category_minimums():
-    counts = Counter(c["category"] for c in CASES)
-    for cat, minimum in CATEGORY_MINIMUMS.items():
-        assert counts[cat] >= minimum, f"{cat}: {counts[cat]} < {minimum}"
-
-
-def test_both_splits_in_every_category():
-    for cat in CATEGORY_MINIMUMS:
-        splits = {c["split"] for c in CASES if c["category"] == cat}
-        assert splits == ALLOWED_SPLITS, f"{cat} has splits {splits}"
+def test_frozen_split_is_large_and_covers_several_documents():
+    frozen = [c for c in CASES if c["split"] == "frozen"]
+    assert len(frozen) >= FROZEN_MINIMUM
+    documents = {c["document"] for c in frozen}
+    assert len(documents) >= FROZEN_DOCUMENTS_MINIMUM and "russia-iran-partnership-south-caucasus.txt" in documents
+    assert {"fact", "paraphrase", "list", "followup", "unanswerable"} <= {c["category"] for c in frozen}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.get("unanswerable")], ids=lambda c: c["id"])
 def test_unanswerable_has_no_patterns_or_gold(case):
-    assert case["answer_patterns"] == []
-    assert case["gold"] == []
+    assert case["answer_patterns"] == [] and case["gold"] == []
 
 
 @pytest.mark.parametrize("case", ANSWERABLE, ids=lambda c: c["id"])
-def test_answerable_has_patterns_and_gold(case):
-    assert len(case["answer_patterns"]) >= 1
-    assert len(case["gold"]) >= 1
-
-
-@pytest.mark.parametrize("case", ANSWERABLE, ids=lambda c: c["id"])
-def test_gold_spans_in_range(case):
+def test_gold_spans_exist_and_patterns_match_them(case):
+    assert case["answer_patterns"] and case["gold"]
     for span in case["gold"]:
-        assert {"source", "start_char", "end_char"} <= span.keys()
-        path = CORPUS_DIR / span["source"]
-        assert path.is_file(), f"missing source {span['source']}"
-        text = _load_text(span["source"])
+        text = _text(span["source"])
         s, e = span["start_char"], span["end_char"]
-        assert isinstance(s, int) and isinstance(e, int)
-        assert 0 <= s < e <= len(text), f"bad span {s}:{e} (len {len(text)})"
-        assert text[s:e].strip(), "empty span"
-
-
-@pytest.mark.parametrize("case", ANSWERABLE, ids=lambda c: c["id"])
-def test_patterns_compile_and_match_gold(case):
-    gold_text = _gold_text(case)
+        assert 0 <= s < e <= len(text) and text[s:e].strip(), f"bad span {s}:{e}"
+    gold = " ".join(_gold_text(case).split())  # answers read with normalised whitespace
     for pattern in case["answer_patterns"]:
-        assert isinstance(pattern, str) and pattern
-        rx = re.compile(pattern, re.IGNORECASE)
-        assert rx.search(gold_text), f"{pattern!r} not found in gold text: {gold_text!r}"
-
-
-def test_all_patterns_compile():
-    for case in CASES:
-        for pattern in case["answer_patterns"]:
-            re.compile(pattern, re.IGNORECASE)
+        assert re.search(pattern, gold, re.IGNORECASE), f"{pattern!r} not in gold text {gold!r}"

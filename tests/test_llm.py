@@ -138,9 +138,13 @@ def test_llm_server_failures_fall_back_to_extractive_saying_so(llm_container, fa
     assert "162" in answer["answer"]
 
 
-def test_streaming_yields_tokens_then_the_verified_answer(llm_container):
+def test_streaming_yields_a_draft_then_tokens_then_the_verified_answer(llm_container):
     with FakeLLMServer("The Resht–Astara railway is 162 kilometers long [1].") as fake:
         events = list(llm_container(fake.url).engine.ask_stream("How long is the Resht–Astara railway?", mode="llm"))
+    # The extractive answer comes first, as a draft of its own, before the model writes anything.
+    assert events[0]["type"] == "draft" and not events[0]["abstained"]
+    assert "162-kilometer" in events[0]["answer"] and events[0]["citations"][0]["quote"] in events[0]["answer"]
+    assert [e["type"] for e in events].count("draft") == 1
     tokens = [e["text"] for e in events if e["type"] == "token"]
     assert len(tokens) > 3
     assert "".join(tokens) == "The Resht–Astara railway is 162 kilometers long [1]."

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from service.api.app import create_app
+from service.slack.app import DRAFT_NOTE
 from service.slack.state import SlackState
 from tests.conftest import make_container
 from tests.fake_slack import FakeSlack
@@ -215,4 +216,6 @@ def test_llm_answer_appears_progressively_then_verified(indexed):
             fake.close()
     progress = [u for u in fake.named("chat.update") if u["channel"] == "C-progress" and "blocks" not in u]
     assert progress and all(u["text"].endswith(" …") for u in progress)
+    # The extractive answer shows as a draft first, and stays until the verified answer replaces it.
+    assert "162-kilometer Resht–Astara railway" in progress[0]["text"] and DRAFT_NOTE in progress[0]["text"]
     assert final["blocks"][0]["elements"][0]["elements"][0]["text"].startswith("The Resht–Astara railway")

@@ -17,8 +17,9 @@ class AskRequest(BaseModel):
 
 class ChatRequest(AskRequest):
     stream: bool = Field(
-        False, description="Stream Server-Sent Events: `token` events, then one `answer` event (also with "
-        "`Accept: text/event-stream`)."
+        False, description="Stream Server-Sent Events: in llm mode a `draft` event (the extractive answer, at once), "
+        "`token` events as the model writes, then one `answer` event with the verified answer, which replaces the "
+        "draft (also with `Accept: text/event-stream`)."
     )
 
 
@@ -52,6 +53,10 @@ class Answer(BaseModel):
     )
     unsupported: list[Unsupported] = Field(
         default_factory=list, description="LLM sentences dropped by verification (empty in extractive mode)."
+    )
+    related: list[Citation] = Field(
+        default_factory=list, description="When the answer abstains: the passages closest to the question, to read "
+        "as related material. They do not answer it (`verified` is false)."
     )
     notice: str | None = Field(
         None, description="Why the answer is not in the requested mode (e.g. the LLM is unavailable), if it is not."

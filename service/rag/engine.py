@@ -9,7 +9,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable, StorageFull
@@ -17,6 +17,7 @@ from service.rag import extractive
 from service.rag.llm import OnToken
 from service.rag.retrieve import HybridRetriever
 from service.rag.semantic import WordVectors
+from service.rag.store import Chunk
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,10 @@ class AnswerEngine:
         mode: str | None = None,
         create_conversation: bool = True,
         on_token: OnToken | None = None,
+        on_draft: Callable[[dict], None] | None = None,
     ) -> dict:
-        """Answer one question. on_token, if given, receives the LLM's text as it is generated."""
+        """Answer one question. on_token, if given, receives the LLM's text as it is generated; on_draft, in llm
+        mode, receives the extractive answer ({"answer", "abstained", "citations"}) before the model starts."""
         started = time.perf_counter()
         question = self.validate(question)
         mode = self.resolve_mode(mode)
@@ -123,6 +126,8 @@ class AnswerEngine:
         if selection.abstained:
             log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
         elif mode == "llm":
+            if on_draft is not None:
+                on_draft(self._extractive(selection))
             generated = self.llm_answerer.answer(question, history, selection, corpus.common_words, on_token)
             timings["generate"] = round(generated.generate_ms, 2)
             if generated.first_token_ms is not None:
@@ -147,6 +152,7 @@ class AnswerEngine:
                 **timings,
             },
             "unsupported": result.get("unsupported", []),
+            "related": result.get("related", []),
             "notice": notice,
         }
         if unsaved is None:
@@ -165,7 +171,8 @@ class AnswerEngine:
         return answer
 
     def ask_stream(self, question: str, **kwargs) -> Iterator[dict]:
-        """Yield {"type": "token", "text": ...} as the answer is written, then {"type": "answer", ...}.
+        """Yield {"type": "draft", ...} (llm mode: the extractive answer, at once), {"type": "token", "text": ...}
+        as the model writes, then {"type": "answer", ...}, the verified answer that replaces the draft.
 
         Extractive answers (and fallbacks) arrive as the final event only. Errors raise here,
         before any event, when they concern the request (empty question, unknown conversation).
@@ -176,7 +183,10 @@ class AnswerEngine:
 
         def run() -> None:
             try:
-                outcome["answer"] = self.ask(question, on_token=lambda t: events.put(t), **kwargs)
+                outcome["answer"] = self.ask(
+                    question, on_token=lambda t: events.put({"type": "token", "text": t}),
+                    on_draft=lambda d: events.put({"type": "draft", **d}), **kwargs,
+                )
             except BaseException as exc:  # handed to the consumer below
                 outcome["error"] = exc
             finally:
@@ -184,27 +194,38 @@ class AnswerEngine:
 
         threading.Thread(target=run, name="answer-stream", daemon=True).start()
         while (item := events.get()) is not done:
-            yield {"type": "token", "text": item}
+            yield item
         if "error" in outcome:
             raise outcome["error"]
         yield {"type": "answer", **outcome["answer"]}
 
     def _extractive(self, selection: extractive.Selection) -> dict:
         if selection.abstained:
-            return {"answer": ABSTAIN_ANSWER, "abstained": True, "citations": []}
-        citations = [
-            {
-                "n": n,
-                "source": chunk.source,
-                "doc_id": chunk.doc_id,
-                "quote": chunk.text,
-                "start_char": chunk.start_char,
-                "end_char": chunk.end_char,
-                "score": round(score, 3),
-                "verified": True,  # a verbatim quote
-            }
-            for n, (chunk, score) in enumerate(zip(selection.chunks, selection.scores), start=1)
-        ]
-        body = " ".join(f"{c['quote']} [{c['n']}]" for c in citations)
+            return {"answer": ABSTAIN_ANSWER, "abstained": True, "citations": [],
+                    "related": _citations(selection.related, [0.0] * len(selection.related), verified=False)}
+        citations = _citations(selection.chunks, selection.scores)
+        body = " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations)
         text = f"{CONFLICT_PREFIX} {body}" if selection.conflict else body
         return {"answer": text, "abstained": False, "citations": citations}
+
+
+def prose(text: str) -> str:
+    """A passage as it reads in an answer: line breaks and indentation of the source become single spaces
+    (the citation's quote keeps the source's exact text)."""
+    return " ".join(text.split())
+
+
+def _citations(chunks: Sequence[Chunk], scores: Sequence[float], verified: bool = True) -> list[dict]:
+    return [
+        {
+            "n": n,
+            "source": chunk.source,
+            "doc_id": chunk.doc_id,
+            "quote": chunk.text,
+            "start_char": chunk.start_char,
+            "end_char": chunk.end_char,
+            "score": round(score, 3),
+            "verified": verified,  # a verbatim quote of what the answer says; related passages answer nothing
+        }
+        for n, (chunk, score) in enumerate(zip(chunks, scores), start=1)
+    ]

@@ -37,6 +37,9 @@ MIN_EXTRA_COVERAGE = 0.3
 # least this well relative to the best one.
 CONFLICT_RATIO = 0.75
 
+# Passages listed as related reading when the answer abstains.
+RELATED = 3
+
 # A sentence of which less than this share is new (not in the question) mostly echoes the question.
 MIN_NOVELTY = 0.5
 _REFERRING_START = re.compile(r"^(?:this|these|that|those|it|they|such|its|their)\b", re.I)
@@ -65,6 +68,7 @@ class Selection:
     chunks: list[Chunk] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     runners_up: list[Chunk] = field(default_factory=list)  # next-best on-topic passages, best first
+    related: list[Chunk] = field(default_factory=list)  # when abstaining: the closest passages, best first
     abstained: bool = False
     reason: str = ""
     conflict: bool = False
@@ -178,17 +182,21 @@ def select(
     top_fused = max(c.score for c in pool)
     for s in scored:
         s.score = s.coverage + TYPE_BONUS * s.typed + RANK_BONUS * s.candidate.score / top_fused
-    scored.sort(key=lambda s: s.score, reverse=True)
+    scored.sort(key=lambda s: (-round(s.score, 9), s.chunk.position))
 
+    related = [s.chunk for s in scored[:RELATED]]
     about = [s for s in scored if s.names_found]
     if not about:
-        return Selection(abstained=True, reason="no passage is about the names in the question", support=scored[0].coverage)
+        return Selection(abstained=True, reason="no passage is about the names in the question",
+                         support=scored[0].coverage, related=related)
     eligible = [s for s in about if s.typed]
     if not eligible:
-        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=about[0].coverage)
+        return Selection(abstained=True, reason=f"no passage holds the {kind} asked for", support=about[0].coverage,
+                         related=related)
     best = eligible[0]
     if best.coverage < abstain_below:
-        return Selection(abstained=True, reason="no passage covers the question", support=best.coverage)
+        return Selection(abstained=True, reason="no passage covers the question", support=best.coverage,
+                         related=related)
 
     conflict = _conflicting(best, eligible, kind)
     chosen = [best, conflict] if conflict else _complements(best, eligible, terms, corpus, kind, max_sentences)

@@ -182,5 +182,6 @@ class HybridRetriever:
             for ranking in rankings:
                 for rank, chunk_id in enumerate(ranking[:PER_RANKING]):
                     fused[chunk_id] += weight / (RRF_K + rank + 1)
-        best = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[: self.top_k]
+        # Scores are rounded so that equal sums reached in another order tie, and ties go by position.
+        best = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), corpus.by_id[kv[0]].position))[: self.top_k]
         return [Candidate(corpus.by_id[cid], score, cosine.get(cid, 0.0)) for cid, score in best]

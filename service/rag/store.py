@@ -33,6 +33,12 @@ class Chunk:
     kind: str
     text: str
 
+    @property
+    def position(self) -> tuple[str, int, str]:
+        """Where the chunk stands (document name, offset): what breaks ties between equal scores, so answers
+        never depend on the folder a document was ingested from (its id hashes the path)."""
+        return (self.source, self.start_char, self.doc_id)
+
 
 @dataclass(frozen=True)
 class DocumentRecord:
@@ -218,7 +224,8 @@ class ChunkStore:
             for record_id, m, text in zip(got["ids"], got["metadatas"], got["documents"])
             if m["doc_id"] in current and current[m["doc_id"]] == m.get("version")
         ]
-        return sorted(chunks, key=lambda c: (c.doc_id, c.idx))
+        # In document order, documents by name: nothing downstream may depend on the hash in a document id.
+        return sorted(chunks, key=lambda c: (c.source, c.doc_id, c.idx))
 
     def count_vectors(self) -> int:
         return self._chunks.count()

@@ -23,6 +23,8 @@ SORRY = "Sorry, something went wrong while answering. Please try again in a mome
 EMPTY = "Ask me a question about the documents, e.g. “How long is the Resht–Astara railway?”"
 # Slack allows about one chat.update per second per message: stay below it while the LLM writes.
 UPDATE_EVERY_S = 1.5
+# Below a draft answer while the LLM's verified answer is on its way.
+DRAFT_NOTE = "(draft from the documents; checking the written answer)"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -113,7 +115,8 @@ def _answer_in_thread(container, event: dict, client, team: str, metrics) -> Non
     ts = placeholder["ts"]
     progress = _ProgressiveUpdate(client, channel, ts)
     try:
-        answer = container.engine.ask(question, conversation_id=conversation_id, on_token=progress.add)
+        answer = container.engine.ask(question, conversation_id=conversation_id, on_token=progress.add,
+                                      on_draft=progress.draft)
     except QAError as exc:  # a user-facing message (too long, busy): safe to show
         client.chat_update(channel=channel, ts=ts, text=escape(exc.message))
         return
@@ -132,7 +135,8 @@ def _answer_in_thread(container, event: dict, client, team: str, metrics) -> Non
 
 
 class _ProgressiveUpdate:
-    """Shows the LLM's text as it is written, at most one chat.update per UPDATE_EVERY_S."""
+    """Shows a draft while the LLM writes: the extractive answer when there is one (it stays until the verified
+    answer replaces it), else the LLM's text as it is written, at most one chat.update per UPDATE_EVERY_S."""
 
     def __init__(self, client, channel: str, ts: str):
         self._client, self._channel, self._ts = client, channel, ts
@@ -140,14 +144,26 @@ class _ProgressiveUpdate:
         self._last = time.monotonic()
         self._lock = threading.Lock()
         self._stopped = False
+        self._drafted = False
+
+    def draft(self, answer: dict) -> None:
+        with self._lock:
+            if self._stopped or answer.get("abstained"):
+                return
+            self._drafted = True
+            text = escape(answer["answer"]) + f"\n{DRAFT_NOTE} …"
+        self._update(text)
 
     def add(self, token: str) -> None:
         with self._lock:
             self._parts.append(token)
-            if self._stopped or time.monotonic() - self._last < UPDATE_EVERY_S:
+            if self._stopped or self._drafted or time.monotonic() - self._last < UPDATE_EVERY_S:
                 return
             self._last = time.monotonic()
             text = escape("".join(self._parts)) + " …"
+        self._update(text)
+
+    def _update(self, text: str) -> None:
         try:
             self._client.chat_update(channel=self._channel, ts=self._ts, text=text)
         except Exception:  # a missed progress update is harmless; the final one follows

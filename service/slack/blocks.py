@@ -48,6 +48,12 @@ def answer_blocks(answer: dict, feedback_ref: dict | None) -> list[dict]:
                                   _text(f"{c['source']} (chars {c['start_char']}–{c['end_char']})")))
             parts.append({"type": "rich_text_quote", "elements": [_text(_clip(c["quote"], MAX_QUOTE))]})
         blocks.append(_rich(*parts))
+    if answer.get("related"):
+        parts = [_section(_text("Related passages (they do not answer the question)", bold=True))]
+        for c in answer["related"]:
+            parts.append(_section(_text(c["source"])))
+            parts.append({"type": "rich_text_quote", "elements": [_text(_clip(c["quote"], MAX_QUOTE))]})
+        blocks.append(_rich(*parts))
     if feedback_ref is not None:
         value = json.dumps(feedback_ref)
         blocks.append({
