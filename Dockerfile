@@ -38,7 +38,8 @@ COPY --from=build /app /app
 RUN useradd --system --uid 10001 --home-dir /app qa && mkdir -p /data && chown qa /data
 USER qa
 WORKDIR /app
-ENV PATH=/opt/venv/bin:$PATH \
+# PYTHONPATH: the code runs from /app, beside the prompts/ folder it reads (the installed package holds no prompts).
+ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False \
     QA_DATA_DIR=/data QA_HOST=0.0.0.0 QA_PORT=8000 \
     QA_LLM_GGUF=/opt/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf

@@ -37,12 +37,20 @@ def load_cases(path: Path = DATASETS_DIR, split: str | None = None, sample: int 
 
 
 def run_case(answerer, case: dict, mode: str) -> dict:
+    """Ask the case's turns in one conversation. "retrieved" is the last turn's (source, start, end) passages, best
+    first, where the answerer reports them (the engine's typed answer does)."""
     turns = case.get("turns") or [case["question"]]
     conversation_id = None
+    retrieved = None
     for turn in turns:
-        answer = answerer.ask(turn, conversation_id=conversation_id, mode=mode)
+        if hasattr(answerer, "answer"):
+            typed = answerer.answer(turn, conversation_id=conversation_id, mode=mode)
+            answer = typed.to_dict()
+            retrieved = [(c.chunk.source, c.chunk.start_char, c.chunk.end_char) for c in typed.retrieved]
+        else:
+            answer = answerer.ask(turn, conversation_id=conversation_id, mode=mode)
         conversation_id = answer["conversation_id"] or None
-    return {"case": case, "answer": answer, "latency_ms": answer["timings_ms"]["total"]}
+    return {"case": case, "answer": answer, "latency_ms": answer["timings_ms"]["total"], "retrieved": retrieved}
 
 
 def gold_rank(passages: list[tuple[str, int, int]], gold: list[dict]) -> int | None:
@@ -141,8 +149,6 @@ def _history(case: dict) -> tuple[str, list[str]]:
 def evaluate(container, dataset: Path = DATASETS_DIR, mode: str = "extractive", split: str | None = None,
              sample: int | None = None) -> dict:
     """Score `mode` ("extractive", "llm" or "baseline") on the dataset."""
-    from service.rag.engine import search_queries
-
     cases = load_cases(dataset, split, sample)
     document_texts = {r.doc_id: r.text for r in container.store.documents(with_text=True)}
     container.warm_up()
@@ -158,17 +164,13 @@ def evaluate(container, dataset: Path = DATASETS_DIR, mode: str = "extractive", 
     else:
         answerer, k = container.engine, container.settings.top_k
 
-        def passages(case):
-            question, history = _history(case)
-            return [(c.chunk.source, c.chunk.start_char, c.chunk.end_char)
-                    for c in container.retriever.retrieve(*search_queries(question, history))]
-
     started = time.perf_counter()
     graded = []
     for case in cases:
-        retrieved = passages(case)
+        result = run_case(answerer, case, None if mode == "baseline" else mode)
+        retrieved = result["retrieved"] if result["retrieved"] is not None else passages(case)
         rank = None if case.get("unanswerable") else gold_rank(retrieved, case.get("gold", []))
-        graded.append(grade(run_case(answerer, case, None if mode == "baseline" else mode), document_texts, rank,
+        graded.append(grade(result, document_texts, rank,
                             [f"{source}:{start}-{end}" for source, start, end in retrieved]))
     return {"mode": mode, "dataset": str(dataset), "split": split or "all", "seconds": time.perf_counter() - started,
             "summary": summarize(graded, k), "cases": graded}

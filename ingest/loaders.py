@@ -133,24 +133,34 @@ def _html_text(path: Path, data: bytes) -> tuple[str, str]:
 def _block_text(root) -> str:
     """The visible text with one block element per line, so headings and paragraphs segment like a text file.
 
+    Line breaks inside an element are only the HTML source's wrapping: they become spaces, so that each line of
+    the text is one whole block. List items start with "- " and table rows read "| cell | cell |", as in Markdown.
+
     One pass with an explicit stack: linear however deeply the tags nest (unclosed <p> and <div> nest in the tree,
     and bs4's own insert/get_text helpers walk the subtree each time, which is quadratic there)."""
     from bs4 import CData, NavigableString
 
     out: list[str] = []
-    stack: list[tuple[object, bool]] = [(root, False)]
+    stack: list[tuple[object, str | None]] = [(root, None)]
     while stack:
         node, closing = stack.pop()
-        if closing:
-            out.append("\n")
+        if closing is not None:
+            out.append(closing)
         elif isinstance(node, NavigableString):
             if type(node) in (NavigableString, CData):  # not comments, doctypes or processing instructions
-                out.append(str(node))
+                out.append(" ".join(str(node).split("\n")))
         else:
-            if node.name in _HTML_BLOCKS:
-                out.append("\n")
-                stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.contents))
+            name = node.name
+            if name in ("td", "th"):
+                out.append(" ")
+                stack.append((node, " |"))
+            elif name == "tr":
+                out.append("\n|")
+                stack.append((node, "\n"))
+            elif name in _HTML_BLOCKS:
+                out.append("\n- " if name == "li" else "\n")
+                stack.append((node, "\n"))
+            stack.extend((child, None) for child in reversed(node.contents))
     return "".join(out)
 
 

@@ -80,6 +80,16 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     return unique, missing
 
 
+# Bumped whenever conversion or segmentation changes the chunks a file gives: files indexed before are then
+# re-chunked by the next ingest instead of being skipped as unchanged.
+CHUNKING_VERSION = 2
+
+
+def fingerprint(data: bytes) -> str:
+    """What tells a file's chunks are current: its content and the chunking that produced them."""
+    return hashlib.sha256(f"chunking-{CHUNKING_VERSION}\n".encode() + data).hexdigest()
+
+
 def build_chunks(doc_id: str, source: str, text: str) -> list[Chunk]:
     return [
         Chunk(
@@ -92,7 +102,8 @@ def build_chunks(doc_id: str, source: str, text: str) -> list[Chunk]:
             kind=seg.kind,
             text=seg.text,
         )
-        for i, seg in enumerate(segment(text))
+        # Text converted from HTML has one block per line; other text may be hard-wrapped.
+        for i, seg in enumerate(segment(text, line_blocks=source.lower().endswith((".html", ".htm"))))
     ]
 
 
@@ -130,7 +141,7 @@ class Ingestor:
         doc_id = document_id(path)
         try:
             data = read_bytes(path)
-            sha256 = hashlib.sha256(data).hexdigest()
+            sha256 = fingerprint(data)
             if existing and existing.sha256 == sha256 and self.store.settle_version(doc_id, sha256):
                 return FileResult(str(path), "unchanged", doc_id, existing.chunks)
             doc = load(path, data)
@@ -142,7 +153,7 @@ class Ingestor:
             return FileResult(str(path), "failed", doc_id, error=str(exc))
         vectors = self._embed_views(chunks, path.name, progress)
         record = DocumentRecord(
-            doc_id=doc_id, source=doc.source, path=str(path), sha256=doc.sha256, title=doc.title,
+            doc_id=doc_id, source=doc.source, path=str(path), sha256=sha256, title=doc.title,
             chunks=len(chunks), text=doc.text,
         )
         try:

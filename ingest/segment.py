@@ -25,6 +25,9 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]»]*(?=\s+[\"'“‘(\[«]?[A-Z0-9À-ÖØ-Þ])")
 _MD_HEADING = re.compile(r"\s{0,3}#{1,6}\s+")  # used with .match: anchored at the position
 _LIST_MARKER = re.compile(r"\s*(?:[-*•+]|\d{1,3}[.)])\s+")
+# A sentence ending inside a line ("... that branch. The treaty ..."): that line is prose, not a heading.
+# Numbering ("3.1. Duties") and initials ("I. e.") are not sentence ends.
+_SENTENCE_INSIDE = re.compile(r"[a-z]{2,}[.!?]\s+[A-Z]")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
@@ -71,25 +74,38 @@ def _lines(text: str, start: int, end: int):
 
 
 def _blocks(text: str):
-    """Yield (start, end, is_heading) blocks: headings alone, paragraphs with soft-wrapped lines joined."""
+    """Yield (start, end, is_heading) blocks: headings alone, paragraphs with soft-wrapped lines joined, each list
+    item and table row alone.
+
+    A short line without sentence punctuation is a heading only where a heading can stand: where no paragraph is
+    open, or right below another heading (a title's byline lines). Inside a hard-wrapped paragraph, or as the first
+    of its lines, it is just a line of it; list items and table rows are content, never headings."""
     para_start = None
     para_end = None
+    after_heading = False
     for line_start, line_end in _lines(text, 0, len(text)):
         line = text[line_start:line_end]
         if not line.strip():
             if para_start is not None:
                 yield para_start, para_end, False
                 para_start = None
+            after_heading = False
             continue
         # A next line starting in lower case continues this one (a hard-wrapped sentence).
         continued = _next_non_space(text, line_end).islower()
-        heading = _is_heading_line(line) and not continued
-        if heading or _LIST_MARKER.match(line):
+        item = bool(_LIST_MARKER.match(line))
+        row = line.lstrip().startswith("|")
+        heading = bool(_MD_HEADING.match(line)) or (
+            _is_heading_line(line) and not continued and not row and not _SENTENCE_INSIDE.search(line)
+            and (after_heading or (para_start is None and not item and not _wraps_on(text, line_end, line)))
+        )
+        after_heading = heading
+        if heading or item or row:
             if para_start is not None:
                 yield para_start, para_end, False
                 para_start = None
-            if heading:
-                yield line_start, line_end, True
+            if heading or row:
+                yield line_start, line_end, heading
                 continue
         if para_start is None:
             para_start = line_start
@@ -102,6 +118,19 @@ def _blocks(text: str):
 
 
 _NON_SPACE = re.compile(r"\S")
+
+
+def _wraps_on(text: str, line_end: int, line: str) -> bool:
+    """Whether the line is the first line of a hard-wrapped paragraph: the next line goes on with text of about
+    the same length (a heading is followed by a blank line, an underline, or a much longer paragraph)."""
+    nl = text.find("\n", line_end + 1)
+    end = len(text) if nl == -1 else nl
+    following = text[line_end + 1: end]
+    if not following.strip() or not any(ch.isalnum() for ch in following) or _LIST_MARKER.match(following):
+        return False
+    if _is_heading_line(following) and not text[end + 1: text.find("\n", end + 1) % (len(text) + 1)].strip():
+        return False  # a title over a one-line byline, then a blank line
+    return len(line.strip()) >= 0.7 * len(following.strip())
 
 
 def _next_non_space(text: str, pos: int) -> str:
@@ -138,10 +167,24 @@ def _cut_long(text: str, start: int, end: int):
     yield start, end
 
 
-def segment(text: str) -> list[Segment]:
-    """Return the document's headings and sentences in order, with exact offsets."""
+def _line_blocks(text: str):
+    """Yield (start, end, is_heading) for text whose every line is a whole block (converted HTML): no paragraph
+    spans lines, and a short line without sentence punctuation is a heading unless it is a list item or table row."""
+    for line_start, line_end in _lines(text, 0, len(text)):
+        line = text[line_start:line_end]
+        if line.strip():
+            # The converter writes list items as "- …"; a numbered line ("3. Duties") is a numbered heading here.
+            content = line.lstrip().startswith(("- ", "|"))
+            yield line_start, line_end, _is_heading_line(line) and not content
+
+
+def segment(text: str, line_blocks: bool = False) -> list[Segment]:
+    """Return the document's headings and sentences in order, with exact offsets.
+
+    line_blocks: every line of the text is one block (text converted from HTML), rather than a line of a
+    possibly hard-wrapped paragraph."""
     segments: list[Segment] = []
-    for block_start, block_end, is_heading in _blocks(text):
+    for block_start, block_end, is_heading in (_line_blocks(text) if line_blocks else _blocks(text)):
         kind = "heading" if is_heading else "sentence"
         pieces = [(block_start, block_end)] if is_heading else _sentences(text, block_start, block_end)
         for piece_start, piece_end in pieces:

@@ -91,7 +91,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, action="append", default=[], help="ingest these paths first")
     p.add_argument("--report", type=Path, default=None, help="write report.json (and report.md) to this folder")
     p.add_argument("--show-failures", action="store_true", help="print each wrong answer")
-    p.add_argument("--calibrate", action="store_true", help="print the abstention threshold sweep instead")
     p.add_argument("--sample", type=int, default=None, help="evaluate N cases spread evenly over the dataset")
     p.add_argument("--check", type=Path, default=None,
                    help="fail (exit 1) when a metric is below the thresholds in this JSON file")
@@ -199,7 +198,7 @@ def _ask_batch(container, args) -> int:
 
 def cmd_eval(container, args) -> int:
     from eval.report import write_report
-    from eval.run import DATASETS_DIR, check_thresholds, evaluate, format_summary, load_cases
+    from eval.run import DATASETS_DIR, check_thresholds, evaluate, format_summary
 
     if args.corpus:
         report = container.ingest(args.corpus)
@@ -207,11 +206,6 @@ def cmd_eval(container, args) -> int:
             print(report.summary(), file=sys.stderr)
             return EXIT_FAILED
     dataset = args.dataset or DATASETS_DIR
-    if args.calibrate:
-        from eval.calibrate import calibrate, format_table
-
-        print(format_table(calibrate(container, load_cases(dataset, args.split)), container.settings.abstain_below))
-        return 0
     modes = {"all": ["extractive", "llm"]}.get(args.mode, [args.mode])
     # Every run also measures the usual approach, so each report shows both side by side.
     results = [evaluate(container, dataset, mode, args.split, args.sample) for mode in [*modes, "baseline"]]

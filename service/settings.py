@@ -31,12 +31,12 @@ class Settings(BaseSettings):
     top_k: int = Field(10, ge=1, le=100, description="Passages kept after fusing vector and BM25 rankings.")
     answer_mode: AnswerMode = Field("auto", description="Default answer mode for requests that do not name one.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
-    abstain_below: float = Field(
-        0.25,
+    abstain_below: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Abstain when the best answer covers less than this share of the question's content "
-        "(IDF-weighted). Calibrated on eval/datasets (see docs/abstention.md).",
+        description="Abstain when the best passage's probability of answering is below this; default: the threshold "
+        "fitted on the tune split of eval/datasets (service/rag/scorer.json, see docs/abstention.md).",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(2, ge=0, le=10, description="Earlier turns of a conversation used to resolve follow-ups.")
@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(2048, ge=512, description="Context window of the local model.")
     llm_max_tokens: int = Field(96, ge=8, le=2048, description="Longest answer the model may write, in tokens.")
     llm_source_chars: int = Field(
-        400, ge=100, description="Budget of source text given to the model; prompt length dominates latency."
+        500, ge=100, description="Budget of source text given to the model (the best passages with their neighbouring "
+        "sentences); prompt length dominates latency."
     )
     llm_min_similarity: float = Field(
         0.5, ge=0.0, le=1.0, description="Least MiniLM cosine between an answer sentence and its sources."

@@ -26,7 +26,11 @@ def test_evaluate_extractive_and_baseline_and_write_the_report(indexed, tmp_path
                              if json.loads(line)["id"] in wanted), encoding="utf-8")
     ours = evaluate(indexed, small, "extractive")
     baseline = evaluate(indexed, small, "baseline")
-    assert ours["summary"]["accuracy"] == 1.0
+    assert [c["id"] for c in ours["cases"]] == ["fact-012", "follow-001", "unans-001"]
+    for case in ours["cases"]:  # an unanswerable case is right exactly when it abstains
+        assert not case["unanswerable"] or case["correct"] == case["abstained"]
+    assert ours["summary"]["accuracy"] == sum(c["correct"] for c in ours["cases"]) / 3
+    assert ours["summary"]["by_split"]["tune"]["cases"] == 3
     assert ours["summary"]["citation_exactness"] == 1.0
     assert ours["summary"]["retrieval_hit_at_k"] == 1.0
     assert baseline["summary"]["abstention_recall"] == 0.0  # the usual approach never abstains
@@ -45,7 +49,11 @@ def test_evaluate_extractive_and_baseline_and_write_the_report(indexed, tmp_path
     for chart in ("accuracy_by_category.png", "latency.png"):
         assert (tmp_path / "report" / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    assert check_thresholds(ours, {"extractive": {"accuracy": 0.9, "_comment": "x"}}) == []
+    measured = ours["summary"]["accuracy"]
+    assert check_thresholds(ours, {"extractive": {"accuracy": measured, "_comment": "x"}}) == []
+    assert check_thresholds(ours, {"extractive": {"_split": "tune", "accuracy": measured}}) == []
+    assert check_thresholds(ours, {"extractive": {"_split": "frozen", "accuracy": 0.0}}) == [
+        "extractive: the run has no 'frozen' split to check"]
     failures = check_thresholds(baseline, {"baseline": {"accuracy": 0.99, "false_abstention_rate_max": -1}})
     assert any("accuracy" in f and "below the threshold 0.99" in f for f in failures)
     assert any("false_abstention_rate" in f and "above the maximum" in f for f in failures)

@@ -127,3 +127,16 @@ def test_reads_page_through_collections_of_any_size(indexed, tmp_path, article_d
     assert [c.text for c in container.store.chunks()] == [c.text for c in indexed.store.chunks()]
     assert container.store.delete_orphan_chunks() == 0
     assert container.ingest([article_dir]).files[0].status == "unchanged"
+
+
+def test_files_chunked_by_an_older_chunking_are_chunked_again(fresh, tmp_path, monkeypatch):
+    from ingest import pipeline
+
+    note = tmp_path / "docs" / "note.txt"
+    note.parent.mkdir()
+    note.write_text("Rail note\n\nThe bridge is 740 meters long.\n", encoding="utf-8")
+    assert [f.status for f in fresh.ingest([note]).files] == ["added"]
+    assert [f.status for f in fresh.ingest([note]).files] == ["unchanged"]
+    monkeypatch.setattr(pipeline, "CHUNKING_VERSION", pipeline.CHUNKING_VERSION + 1)
+    assert [f.status for f in fresh.ingest([note]).files] == ["updated"]
+    assert [f.status for f in fresh.ingest([note]).files] == ["unchanged"]

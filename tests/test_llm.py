@@ -113,10 +113,23 @@ def test_answer_without_the_asked_for_value_falls_back(indexed, tmp_path):
     assert "42 trains" in answer["answer"]
 
 
-def test_unanswerable_question_abstains_without_calling_the_model(llm_container):
+def test_an_invented_answer_to_an_unanswerable_question_is_refused(llm_container):
+    # The model names someone the sources never mention: verification drops it, and since the passages do not
+    # answer either, the answer abstains instead of showing them.
     with FakeLLMServer("Irakli Kobakhidze [1].") as fake:
         answer = llm_container(fake.url).engine.ask("Who is the prime minister of Georgia?", mode="llm")
-    assert answer["abstained"] is True and answer["citations"] == []
+    assert answer["abstained"] is True and answer["citations"] == [] and "Kobakhidze" not in answer["answer"]
+    assert answer["related"] and not any(r["verified"] for r in answer["related"])
+
+
+def test_below_the_llm_gate_the_model_is_not_asked(llm_container):
+    from dataclasses import replace
+
+    with FakeLLMServer("Irakli Kobakhidze [1].") as fake:
+        engine = llm_container(fake.url).engine
+        engine.scorer = replace(engine.scorer, threshold=0.99, llm_threshold=0.99)
+        answer = engine.ask("Who is the prime minister of Georgia?", mode="llm")
+    assert answer["abstained"] is True
     assert fake.requests == []
 
 

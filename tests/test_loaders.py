@@ -27,12 +27,14 @@ def test_html_text_drops_markup_scripts_and_keeps_blocks(tmp_path):
     path.write_text(
         "<html><head><title>Page title</title><style>p{}</style></head><body>"
         "<h1>Heading</h1><script>var x = 'secret';</script><p>First <b>bold</b> sentence.</p>"
-        "<ul><li>Item one.</li><li>Item two.</li></ul></body></html>",
+        "<ul><li>Item one.</li><li>Item two.</li></ul><p>A paragraph wrapped\nin the source.</p>"
+        "<table><tr><th>City</th><th>Cap</th></tr><tr><td>Paris</td><td>€190</td></tr></table></body></html>",
         encoding="utf-8",
     )
     doc = load(path)
     assert doc.title == "Page title"
-    assert doc.text.splitlines() == ["Heading", "First bold sentence.", "Item one.", "Item two."]
+    assert doc.text.splitlines() == ["Heading", "First bold sentence.", "- Item one.", "- Item two.",
+                                     "A paragraph wrapped in the source.", "| City | Cap |", "| Paris | €190 |"]
     assert "secret" not in doc.text
 
 

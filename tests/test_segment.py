@@ -30,10 +30,35 @@ def test_markdown_headings_lists_and_hard_wrapped_lines():
         ("sentence", "A sentence that wraps\nonto the next line."),
         ("sentence", "Another one."),
         ("sentence", "first item here."),
-        ("heading", "second item"),
+        ("sentence", "second item"),  # a list item is content, whatever its punctuation
     ]
     for s in segments:
         assert text[s.start : s.end] == s.text
+
+
+def test_a_short_wrapped_line_inside_a_paragraph_is_not_a_heading():
+    text = ("Overview\n\nEach test program should exit with status 0 and print nothing to the Debian\n"
+            "Policy checker when it succeeds. A test that fails prints to stderr.\n")
+    segments = segment(text)
+    assert [(s.kind, s.text) for s in segments] == [
+        ("heading", "Overview"),
+        ("sentence", "Each test program should exit with status 0 and print nothing to the Debian\n"
+                     "Policy checker when it succeeds."),
+        ("sentence", "A test that fails prints to stderr."),
+    ]
+
+
+def test_table_rows_are_sentences_of_their_own_and_bylines_stay_headings():
+    text = ("Travel policy\nOwner: Finance | 1 May 2025\n\n| City | Hotel cap |\n|---|---|\n| London | £210 |\n"
+            "| Paris | €190 |\n")
+    segments = segment(text)
+    assert [(s.kind, s.text) for s in segments] == [
+        ("heading", "Travel policy"),
+        ("heading", "Owner: Finance | 1 May 2025"),
+        ("sentence", "| City | Hotel cap |"),
+        ("sentence", "| London | £210 |"),
+        ("sentence", "| Paris | €190 |"),
+    ]
 
 
 def test_long_runs_without_punctuation_are_cut_to_size():

@@ -9,13 +9,15 @@ import threading
 import time
 import unicodedata
 import uuid
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable, StorageFull
-from service.rag import extractive
+from service.rag import analysis, selection as selecting
 from service.rag.llm import OnToken
-from service.rag.retrieve import HybridRetriever
+from service.rag.ranking import Scorer
+from service.rag.retrieve import Candidate, HybridRetriever
 from service.rag.semantic import WordVectors
 from service.rag.store import Chunk
 from service.settings import Settings
@@ -36,14 +38,50 @@ def search_queries(question: str, history: Sequence[str]) -> tuple[str, list[str
     An elliptical follow-up ("And Iran?") means nothing alone: it is searched together with
     the previous question ("What rail gauge does Russia use? And Iran?").
     """
-    if history and extractive.is_elliptical(question):
+    if history and analysis.is_elliptical(question):
         return f"{history[-1]} {question}", list(history[:-1])
     return question, list(history)
 
 
+def selection_threshold(settings: Settings, scorer: Scorer) -> float:
+    """The least probability at which the best passage answers: the fitted one, unless settings override it."""
+    return scorer.threshold if settings.abstain_below is None else settings.abstain_below
+
+
+# Terminal escape sequences ("\x1b[2J" clears a screen): removed whole, so that no "[2J" is left as a word.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
 def clean_question(question: str) -> str:
-    """The question as plain text: Unicode NFC, no control characters, runs of whitespace collapsed."""
-    return " ".join(_UNPRINTABLE.sub(" ", unicodedata.normalize("NFC", question)).split())
+    """The question as plain text: Unicode NFC, no terminal escape sequences or control characters, runs of
+    whitespace collapsed."""
+    text = _ESCAPE_SEQUENCE.sub(" ", unicodedata.normalize("NFC", question))
+    return " ".join(_UNPRINTABLE.sub(" ", text).split())
+
+
+@dataclass
+class Answer:
+    """One answer, as the engine gives it: the fields every front end shows (to_dict(), the JSON answer), and what
+    led to it, for evaluation and debugging (the retrieved passages, best first, and the selection made from them)."""
+
+    answer: str
+    abstained: bool
+    mode: str
+    conversation_id: str
+    citations: list[dict]
+    timings_ms: dict[str, float]
+    unsupported: list[dict] = field(default_factory=list)
+    related: list[dict] = field(default_factory=list)
+    notice: str | None = None
+    retrieved: list[Candidate] = field(default_factory=list)
+    selection: selecting.Selection | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.answer, "abstained": self.abstained, "mode": self.mode,
+            "conversation_id": self.conversation_id, "citations": self.citations, "timings_ms": self.timings_ms,
+            "unsupported": self.unsupported, "related": self.related, "notice": self.notice,
+        }
 
 
 class AnswerEngine:
@@ -54,8 +92,10 @@ class AnswerEngine:
         conversations: ConversationStore,
         word_vectors: WordVectors | None = None,
         llm_answerer=None,
+        scorer: Scorer | None = None,
     ):
         self.settings = settings
+        self.scorer = scorer or Scorer.load()
         self.retriever = retriever
         self.conversations = conversations
         self.word_vectors = word_vectors
@@ -88,7 +128,11 @@ class AnswerEngine:
             )
         return question
 
-    def ask(
+    def ask(self, question: str, **kwargs) -> dict:
+        """answer() as the JSON object every front end shows (see service/api/models.py)."""
+        return self.answer(question, **kwargs).to_dict()
+
+    def answer(
         self,
         question: str,
         conversation_id: str | None = None,
@@ -96,7 +140,7 @@ class AnswerEngine:
         create_conversation: bool = True,
         on_token: OnToken | None = None,
         on_draft: Callable[[dict], None] | None = None,
-    ) -> dict:
+    ) -> Answer:
         """Answer one question. on_token, if given, receives the LLM's text as it is generated; on_draft, in llm
         mode, receives the extractive answer ({"answer", "abstained", "citations"}) before the model starts."""
         started = time.perf_counter()
@@ -115,58 +159,72 @@ class AnswerEngine:
         candidates = self.retriever.retrieve(*search_queries(question, history))
         retrieved = time.perf_counter()
         corpus = self.retriever.corpus()
-        selection = extractive.select(
-            question, history, candidates, corpus,
-            abstain_below=self.settings.abstain_below, max_sentences=self.settings.max_answer_sentences,
-            vectors=self.word_vectors,
+        selection = selecting.select(
+            analysis.analyze(question, history), candidates, corpus, self.scorer,
+            threshold=self.settings.abstain_below, max_sentences=self.settings.max_answer_sentences, vectors=self.word_vectors,
         )
         notice = None
         timings: dict[str, float] = {}
         result = None
-        if selection.abstained:
-            log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
-        elif mode == "llm":
+        gate = min(self.scorer.llm_threshold, selection_threshold(self.settings, self.scorer))
+        if mode == "llm" and selection.conflict and not selection.abstained:
+            # Two documents give different figures: the answer must show both with their citations, which the
+            # passages quoted side by side do and a short model answer, giving one figure, would not.
+            mode, notice = "extractive", "the sources differ; quoting each"
+        elif mode == "llm" and selection.ranked and selection.support >= gate:
+            # The model reads more than the extractive answer and may answer where the extractive gate refuses;
+            # verification then decides. The extractive answer is shown meanwhile as a draft.
             if on_draft is not None:
                 on_draft(self._extractive(selection))
-            generated = self.llm_answerer.answer(question, history, selection, corpus.common_words, on_token)
+            generated = self.llm_answerer.answer(question, history, selection, corpus, on_token, gate=gate)
             timings["generate"] = round(generated.generate_ms, 2)
             if generated.first_token_ms is not None:
                 timings["first_token"] = round(generated.first_token_ms + (retrieved - started) * 1000, 2)
-            result, notice = generated.answer, generated.fallback_reason
+            result = generated.answer
             if result is None:
-                mode = "extractive"
+                log.info("llm answer not used: %s", generated.fallback_reason)
+                if not generated.model_ran:
+                    mode, notice = "extractive", generated.fallback_reason
+                elif not selection.abstained:
+                    # The passages answer the question though the model's text could not be verified.
+                    mode = "extractive"
+                    notice = f"{generated.fallback_reason}; showing the passages that answer it instead"
+        if selection.abstained and result is None:
+            log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
         if result is None:
             result = self._extractive(selection)
         done = time.perf_counter()
 
-        answer = {
-            "answer": result["answer"],
-            "abstained": result["abstained"],
-            "mode": mode,
-            "conversation_id": conversation_id,
-            "citations": result["citations"],
-            "timings_ms": {
+        answer = Answer(
+            answer=result["answer"],
+            abstained=result["abstained"],
+            mode=mode,
+            conversation_id=conversation_id,
+            citations=result["citations"],
+            timings_ms={
                 "retrieve": round((retrieved - started) * 1000, 2),
                 "answer": round((done - retrieved) * 1000, 2),
                 "total": round((done - started) * 1000, 2),
                 **timings,
             },
-            "unsupported": result.get("unsupported", []),
-            "related": result.get("related", []),
-            "notice": notice,
-        }
+            unsupported=result.get("unsupported", []),
+            related=result.get("related", []),
+            notice=notice,
+            retrieved=candidates,
+            selection=selection,
+        )
         if unsaved is None:
             try:
-                self.conversations.add_turn(conversation_id, question, answer)
+                self.conversations.add_turn(conversation_id, question, answer.to_dict())
             except StorageFull as exc:
                 unsaved = exc.message
         if unsaved is not None:
             log.error("conversation turn not saved: %s", unsaved)
-            answer["notice"] = " ".join(filter(None, [notice, f"This turn was not saved ({unsaved}); follow-ups "
-                                                               "will not see it."]))
+            answer.notice = " ".join(filter(None, [notice, f"This turn was not saved ({unsaved}); follow-ups "
+                                                           "will not see it."]))
         log.info(
             "answered mode=%s abstained=%s citations=%d total_ms=%.1f notice=%r",
-            mode, answer["abstained"], len(answer["citations"]), answer["timings_ms"]["total"], notice,
+            mode, answer.abstained, len(answer.citations), answer.timings_ms["total"], notice,
         )
         return answer
 
@@ -199,7 +257,7 @@ class AnswerEngine:
             raise outcome["error"]
         yield {"type": "answer", **outcome["answer"]}
 
-    def _extractive(self, selection: extractive.Selection) -> dict:
+    def _extractive(self, selection: selecting.Selection) -> dict:
         if selection.abstained:
             return {"answer": ABSTAIN_ANSWER, "abstained": True, "citations": [],
                     "related": _citations(selection.related, [0.0] * len(selection.related), verified=False)}

@@ -9,33 +9,69 @@ from typing import Sequence
 
 from service.prompts import Prompts
 from service.rag import verify
-from service.rag.answer_types import VALUE_KINDS, expected_type, holds_type
-from service.rag.extractive import Selection
+from service.rag.analysis import analyze
+from service.rag.evidence import holds_kind
+from service.rag.patterns import VALUE_KINDS
+from service.rag.selection import Selection
 from service.rag.llm import OnToken
 from service.rag.store import Chunk
+from service.rag.text import content_terms
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Generated:
-    """A verified LLM answer, or the reason it could not be used (then the caller falls back)."""
+    """A verified LLM answer, or the reason it could not be used (then the caller falls back or abstains)."""
 
     answer: dict | None
     fallback_reason: str | None = None
     first_token_ms: float | None = None
     generate_ms: float = 0.0
+    model_ran: bool = True  # False when the model was unavailable: the question was never put to it
 
 
-def pick_passages(selection: Selection, budget_chars: int) -> list[Chunk]:
-    """The chosen sentences, then runners-up, within a character budget (at least one passage)."""
-    passages: list[Chunk] = []
+@dataclass
+class Passage:
+    """A retrieved sentence with its neighbours: what the model reads as one numbered source."""
+
+    chunks: list[Chunk]
+    probability: float  # the scorer's probability that its best sentence answers the question
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(c.text.split()) for c in self.chunks)
+
+
+def build_passages(selection: Selection, corpus, budget_chars: int, neighbours: int = 1) -> list[Passage]:
+    """The best-ranked sentences, each with up to `neighbours` sentences either side, best first, within a budget of
+    characters (at least one passage). Windows that touch in one document merge, so no sentence is read twice."""
+    passages: list[Passage] = []
+    placed: dict[str, Passage] = {}
     used = 0
-    for chunk in [*selection.chunks, *selection.runners_up]:
-        if passages and used + len(chunk.text) > budget_chars:
+    for e in selection.ranked:
+        if e.chunk.chunk_id in placed:
             continue
-        passages.append(chunk)
-        used += len(chunk.text)
+        window = [corpus.neighbour(e.chunk, k) for k in range(-neighbours, neighbours + 1)]
+        window = [c for c in window if c is not None and c.kind == "sentence" or c is e.chunk]
+        header = corpus.table_header_of.get(e.chunk.chunk_id)
+        if header is not None and header not in window:  # a table row means little without its column names
+            window.insert(0, header)
+        new = [c for c in window if c.chunk_id not in placed]
+        size = sum(len(c.text) + 1 for c in new)
+        if passages and used + size > budget_chars:
+            continue
+        touching = next((placed[c.chunk_id] for c in window if c.chunk_id in placed), None)
+        if touching is not None:
+            touching.chunks = sorted({c.chunk_id: c for c in touching.chunks + new}.values(), key=lambda c: c.idx)
+            touching.probability = max(touching.probability, e.probability)
+            target = touching
+        else:
+            target = Passage(new, e.probability)
+            passages.append(target)
+        for c in new:
+            placed[c.chunk_id] = target
+        used += size
     return passages
 
 
@@ -51,13 +87,17 @@ class LLMAnswerer:
         question: str,
         history: Sequence[str],
         selection: Selection,
-        common_words,
+        corpus,
         on_token: OnToken | None = None,
+        gate: float = 0.0,
     ) -> Generated:
+        """gate: the least probability (of the scorer) of the passages a kept sentence cites: an answer must rest on
+        passages about the question, not only on words that happen to be in the sources."""
         from service.errors import Busy
         from service.rag.llm import LLMBusy, LLMUnavailable
 
-        passages = pick_passages(selection, self.settings.llm_source_chars)
+        common_words = corpus.common_words
+        passages = build_passages(selection, corpus, self.settings.llm_source_chars)
         user = self.prompts.user_message(question, [p.text for p in passages], history[-1] if history else None)
         started = time.perf_counter()
         first_token: list[float] = []
@@ -74,7 +114,8 @@ class LLMAnswerer:
         except LLMBusy as exc:
             raise Busy(str(exc)) from exc
         except LLMUnavailable as exc:
-            return Generated(None, f"the language model is unavailable ({exc}); answered in extractive mode")
+            return Generated(None, f"the language model is unavailable ({exc}); answered in extractive mode",
+                             model_ran=False)
         generate_ms = (time.perf_counter() - started) * 1000
         log.info(
             "generated backend=%s prompt_tokens=%s completion_tokens=%s ms=%.0f timings=%s",
@@ -84,46 +125,68 @@ class LLMAnswerer:
         ttft = first_token[0] if first_token else None
         text = completion.text.strip()
         if not text or verify.is_abstention(text):
-            return Generated(None, "the model found no answer in the passages; showing the passages instead",
-                             ttft, generate_ms)
+            return Generated(None, "the model found no answer in the passages", ttft, generate_ms)
         checked = verify.check(question, text, passages, self.embed_texts, self.settings.llm_min_similarity, common_words)
+        for s in checked:
+            if s.supported and max(passages[i].probability for i in s.support) < gate:
+                s.reason = "its sources are not about what the question asks"
         kept = [s for s in checked if s.supported]
         unsupported = [{"sentence": s.text, "reason": s.reason} for s in checked if not s.supported]
         if not kept:
-            return Generated(None, "the model's answer could not be verified against the sources; "
-                                   "showing the passages instead", ttft, generate_ms)
-        # The passages hold the kind of value the question asks for (the extractive gate checked); an answer
-        # without one did not answer, whatever it says instead (an instruction planted in a source, say).
-        # Only values with a written form count here: names are told by capitals, which a sentence start blurs.
-        kind = expected_type(question)
-        if kind in VALUE_KINDS and not holds_type(" ".join(s.text for s in kept), kind, question, common_words):
-            return Generated(None, f"the model's answer does not give the {kind} the question asks for; "
-                                   "showing the passages instead", ttft, generate_ms)
-        return Generated(_compose(kept, passages, unsupported), None, ttft, generate_ms)
+            return Generated(None, "the model's answer could not be verified against the sources", ttft, generate_ms)
+        # An answer without a value of the kind the question asks for did not answer, whatever it says instead
+        # (an instruction planted in a source, say). Only values with a written form count here: names are told
+        # by capitals, which a sentence start blurs.
+        asked = analyze(question)
+        if asked.kind in VALUE_KINDS and not holds_kind(" ".join(s.text for s in kept), asked, common_words):
+            return Generated(None, f"the model's answer does not give the {asked.kind} the question asks for",
+                             ttft, generate_ms)
+        return Generated(_compose(kept, passages, unsupported, question, common_words), None, ttft, generate_ms)
 
 
-def _compose(kept: list[verify.CheckedSentence], passages: list[Chunk], unsupported: list[dict]) -> dict:
-    """Answer text with [n] markers numbered in order of first use, and one citation per passage used."""
-    numbers: dict[int, int] = {}
-    for s in kept:
-        for i in s.support:
-            numbers.setdefault(i, len(numbers) + 1)
+def _cited_sentences(sentence: verify.CheckedSentence, passages: list[Passage], question: str,
+                     common_words) -> list[Chunk]:
+    """The sentences of the supporting passages that hold what the answer sentence states: each of its numbers and
+    names where one sentence holds it, else the passage sentence that shares most words with it."""
+    chunks = [c for i in sentence.support for c in passages[i].chunks]
+    stated = verify.facts(sentence.text, common_words, question)
+    cited = []
+    for fact in stated:
+        holder = next((c for c in chunks if verify.holds(c.text, fact)), None)
+        if holder is not None and holder not in cited:
+            cited.append(holder)
+    if not cited:
+        answer_terms = set(content_terms(sentence.text))
+        cited = [max(chunks, key=lambda c: (len(answer_terms & set(content_terms(c.text))), -c.idx))]
+    return sorted(cited, key=lambda c: (c.source, c.start_char))
+
+
+def _compose(kept: list[verify.CheckedSentence], passages: list[Passage], unsupported: list[dict], question: str,
+             common_words) -> dict:
+    """Answer text with [n] markers numbered in order of first use, and one citation per sentence cited."""
+    numbers: dict[str, int] = {}
+    chunks: dict[str, Chunk] = {}
+    score: dict[str, float] = {}
     parts = []
     for s in kept:
-        markers = "".join(f"[{numbers[i]}]" for i in s.support)
-        parts.append(f"{s.text} {markers}")
+        cited = _cited_sentences(s, passages, question, common_words)
+        for c in cited:
+            numbers.setdefault(c.chunk_id, len(numbers) + 1)
+            chunks[c.chunk_id] = c
+            score[c.chunk_id] = max(score.get(c.chunk_id, 0.0), s.similarity)
+        parts.append(f"{s.text} " + "".join(f"[{numbers[c.chunk_id]}]" for c in cited))
     citations = [
         {
             "n": n,
-            "source": passages[i].source,
-            "doc_id": passages[i].doc_id,
-            "quote": passages[i].text,
-            "start_char": passages[i].start_char,
-            "end_char": passages[i].end_char,
-            "score": round(max((s.similarity for s in kept if i in s.support), default=0.0), 3),
+            "source": chunks[cid].source,
+            "doc_id": chunks[cid].doc_id,
+            "quote": chunks[cid].text,
+            "start_char": chunks[cid].start_char,
+            "end_char": chunks[cid].end_char,
+            "score": round(score[cid], 3),
             "verified": True,
         }
-        for i, n in numbers.items()
+        for cid, n in numbers.items()
     ]
     return {
         "answer": " ".join(parts),

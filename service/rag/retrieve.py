@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from service.errors import IndexNotReady
 from service.rag.store import Chunk, ChunkStore
 from service.rag.text import TermSet, TermWeights, content_terms, content_words, stem
-from service.rag.views import LEXICAL_VIEWS, VECTOR_VIEWS, headings, view_text
+from service.rag.views import LEXICAL_VIEWS, VECTOR_VIEWS, headings, table_headers, view_text
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class ChunkProfile:
     context_text: str  # heading, title and the neighbouring sentences
     context_terms: TermSet
     name_terms: TermSet  # context terms plus those two sentences away, where names are often given
+    nearby_words: list[str]  # content words of the sentence and of all that context, for soft name matching
 
 
 @dataclass
@@ -56,9 +57,13 @@ class Corpus:
         for chunk in chunks:
             self.doc_chunks[chunk.doc_id].append(chunk)
         self.heading_of: dict[str, str] = {}
+        self.table_header_of: dict[str, Chunk] = {}
         for doc_id, doc_chunks in self.doc_chunks.items():
             for chunk, heading in zip(doc_chunks, headings(doc_chunks)):
                 self.heading_of[chunk.chunk_id] = heading
+            for chunk, header in zip(doc_chunks, table_headers(doc_chunks)):
+                if header is not None:
+                    self.table_header_of[chunk.chunk_id] = header
         self.weights = TermWeights(c.text for c in chunks)
         self._profiles: dict[str, ChunkProfile] = {}
         # Words written in lower case somewhere: capitalized runs of these are titles, not names.
@@ -82,10 +87,12 @@ class Corpus:
                 + [n.text for n in near if n is not None]
             )
             words = content_words(chunk.text)
+            far_text = " ".join(n.text for n in far if n is not None)
             context_terms = TermSet(content_terms(context_text))
-            far_terms = TermSet(content_terms(" ".join(n.text for n in far if n is not None)))
+            far_terms = TermSet(content_terms(far_text))
+            nearby = list(dict.fromkeys(words + content_words(context_text) + content_words(far_text)))
             cached = ChunkProfile(
-                words, TermSet(stem(w) for w in words), context_text, context_terms, context_terms | far_terms
+                words, TermSet(stem(w) for w in words), context_text, context_terms, context_terms | far_terms, nearby
             )
             self._profiles[chunk.chunk_id] = cached
         return cached
@@ -122,7 +129,8 @@ class Corpus:
         retriever = self._bm25.get(view)
         if retriever is None:
             return []
-        return [n.node.node_id for n in retriever.retrieve(query) if (n.score or 0.0) > 0.0]
+        hits = [(n.score, n.node.node_id) for n in retriever.retrieve(query) if (n.score or 0.0) > 0.0]
+        return [cid for _, cid in sorted(hits, key=lambda h: (-round(h[0], 6), self.by_id[h[1]].position))]
 
 
 class HybridRetriever:
@@ -172,13 +180,19 @@ class HybridRetriever:
         cosine: dict[str, float] = defaultdict(float)
         queries = [(question, 1.0)] + [(h, HISTORY_WEIGHT) for h in history if h.strip()]
         for query, weight in queries:
-            vector_rankings: dict[str, list[str]] = defaultdict(list)
+            vector_hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
             for chunk_id, view, sim in self.store.query(self.embed_query(query), PER_RANKING * len(VECTOR_VIEWS)):
                 if chunk_id in corpus.by_id:
-                    vector_rankings[view].append(chunk_id)
+                    vector_hits[view].append((sim, chunk_id))
                     if query is question:
                         cosine[chunk_id] = max(cosine[chunk_id], sim)
-            rankings = list(vector_rankings.values()) + [corpus.bm25(view, query) for view in LEXICAL_VIEWS]
+            # Equal similarities (the same sentence in two documents) come back in the index's internal order, which
+            # follows ingest order: they go by position instead.
+            vector_rankings = [
+                [cid for _, cid in sorted(hits, key=lambda h: (-round(h[0], 6), corpus.by_id[h[1]].position))]
+                for _, hits in sorted(vector_hits.items())
+            ]
+            rankings = vector_rankings + [corpus.bm25(view, query) for view in LEXICAL_VIEWS]
             for ranking in rankings:
                 for rank, chunk_id in enumerate(ranking[:PER_RANKING]):
                     fused[chunk_id] += weight / (RRF_K + rank + 1)

@@ -17,7 +17,6 @@ from typing import AbstractSet, Callable, Sequence
 
 import numpy as np
 
-from service.rag.store import Chunk
 from service.rag.text import STOPWORDS, stem, terms_match, words
 
 _MARKER = re.compile(r"\s*(?:[,;]|and)?\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -76,7 +75,7 @@ def facts(sentence: str, common_words: AbstractSet[str] = frozenset(), question:
     return [f for f in dict.fromkeys(found) if f not in asked and not all(stem(w) in asked for w in words(f))]
 
 
-def _holds(passage: str, fact: str) -> bool:
+def holds(passage: str, fact: str) -> bool:
     if fact[0].isdigit():
         return fact in {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(passage)}
     fact_stems = [stem(w) for w in words(fact)]
@@ -85,7 +84,7 @@ def _holds(passage: str, fact: str) -> bool:
 
 
 def _backing(sentence_facts: list[str], passages: Sequence[str], indices: Sequence[int]) -> bool:
-    return all(any(_holds(passages[i], fact) for i in indices) for fact in sentence_facts)
+    return all(any(holds(passages[i], fact) for i in indices) for fact in sentence_facts)
 
 
 def _adds_information(question: str, sentence: str, sources: list[str]) -> bool:
@@ -100,7 +99,7 @@ def _adds_information(question: str, sentence: str, sources: list[str]) -> bool:
 def check(
     question: str,
     answer: str,
-    passages: Sequence[Chunk],
+    passages: Sequence,  # anything with .text: a sentence, or a passage of several
     embed: Callable[[list[str]], list[list[float]]],
     min_similarity: float,
     common_words: AbstractSet[str] = frozenset(),
@@ -125,7 +124,7 @@ def check(
                     break
             s.repaired = support is not None and support != s.cited
         if support is None:
-            missing = [f for f in stated if not any(_holds(t, f) for t in texts)]
+            missing = [f for f in stated if not any(holds(t, f) for t in texts)]
             s.reason = f"not in the sources: {', '.join(missing)}" if missing else "facts spread over too many sources"
             continue
         s.support = support
