@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             result = evaluate(container, args.dataset, "extractive")
         splits = result["summary"]["by_split"]
         rows.append((name, splits["tune"]["accuracy"], splits["frozen"]["accuracy"]))
-        print(f"\r{name} done", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        print(f"{name}: tune {pct(rows[-1][1])}, frozen {pct(rows[-1][2])}", file=sys.stderr, flush=True)
     base_tune, base_frozen = rows[0][1], rows[0][2]
     print("| switched off | tune accuracy | change | frozen accuracy | change |")
     print("|---|---|---|---|---|")

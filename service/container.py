@@ -112,7 +112,8 @@ class Container:
         self.engine.retriever.retrieve("warm up")
         corpus = self.retriever.corpus()
         vocabulary = list(dict.fromkeys(w for c in corpus.chunks for w in corpus.profile(c).words))
-        self.engine.word_vectors.ensure(vocabulary[:WARM_VOCABULARY])
+        if self.engine.word_vectors is not None:  # None when synonym matching is switched off (eval.ablation)
+            self.engine.word_vectors.ensure(vocabulary[:WARM_VOCABULARY])
         if self.llm_provider.configured:
             from service.rag.llm import LLMUnavailable
 
