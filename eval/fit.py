@@ -5,9 +5,12 @@
 2. A logistic model over that evidence is fitted (service/rag/ranking.py).
 3. Each case is then answered with the fitted model and no threshold; the abstention threshold is one with the best
    accuracy (the share of all cases answered right or rightly refused) and, among those, the best balanced score.
-4. With --llm, every case is also answered by the model with no gate, and the llm mode's gate (the least
-   probability at which the model is asked at all) is chosen the same way from what the model and verification
-   then decide.
+4. With --llm, every case is also answered by the model with no gate and no fallback. From what the model and
+   verification then decide, two more thresholds are chosen the same way: the fallback (the least probability at
+   which the passages are shown when the model's answer cannot be verified; below it the question is refused),
+   then the gate (the least probability at which the model is asked at all), then the direct threshold (the
+   least probability at which the passages answer without asking the model, chosen as the lowest that costs no
+   accuracy: it saves the model's seconds where the passages are as good).
 
 Frozen cases are never read here: they only measure.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -136,38 +140,81 @@ def choose_threshold(rows: list[dict], tolerance: float = TOLERANCE) -> float:
     return round((min(chosen) + max(chosen)) / 2, 4)
 
 
-def llm_outcomes(container, cases: list[dict], scorer) -> list[tuple[bool, bool, bool]]:
-    """(unanswerable, abstained, correct) of every case answered in llm mode with the model asked whatever the
-    retrieval evidence (the gate at 0): what the model and verification decide on their own."""
+def llm_outcomes(container, cases: list[dict], scorer) -> list[tuple[bool, bool, bool, bool]]:
+    """(unanswerable, model answered, its answer correct, extractive answer correct) of every case. The llm mode is
+    run with the model asked whatever the retrieval evidence (gate 0) and no fallback, so what the model and
+    verification decide on their own is seen; the extractive answer is what a fallback would show."""
     from dataclasses import replace
 
     from eval.run import run_case
 
     engine = container.engine
-    engine.scorer = replace(scorer, llm_threshold=0.0)
     out = []
     for n, case in enumerate(cases, 1):
-        answer = run_case(engine, case, "llm")["answer"]
-        correct = not answer["abstained"] and answer_correct(answer["answer"], case.get("answer_patterns", []))
-        out.append((bool(case.get("unanswerable")), bool(answer["abstained"]), correct))
+        engine.scorer = replace(scorer, llm_threshold=0.0, fallback_threshold=NEVER)
+        model = run_case(engine, case, "llm")["answer"]
+        engine.scorer = scorer
+        extractive = run_case(engine, case, "extractive")["answer"]
+        out.append((bool(case.get("unanswerable")), not model["abstained"], _correct(model, case),
+                    _correct(extractive, case)))
         print(f"\rllm answers: {n}/{len(cases)} cases", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
+    engine.scorer = scorer
     return out
 
 
-def llm_sweep(supports: list[float], llm: list[tuple[bool, bool, bool]], ceiling: float) -> list[dict]:
-    """For each gate up to the extractive threshold: below it the question is refused without asking the model;
-    at or above it the model's verified answer (or the engine's fallback) stands."""
-    cases = [(unans, p, abstained, correct) for p, (unans, abstained, correct) in zip(supports, llm)]
-    n_answerable = sum(not c[0] for c in cases)
-    n_unanswerable = sum(c[0] for c in cases)
+# A probability no sentence reaches: the threshold switched off.
+NEVER = 2.0
+
+
+def _correct(answer: dict, case: dict) -> bool:
+    return not answer["abstained"] and answer_correct(answer["answer"], case.get("answer_patterns", []))
+
+
+class LlmThresholds(NamedTuple):
+    gate: float  # below it the question is refused without asking the model
+    fallback: float  # the passages stand in for an unverifiable model answer at or above it
+    direct: float = NEVER  # at or above it the passages answer without the model
+
+
+def llm_sweep(supports: list[float], llm: list[tuple[bool, bool, bool, bool]], settings: list[LlmThresholds],
+              varies: str) -> list[dict]:
+    """Cases right under each setting of the llm mode's thresholds; each row's "threshold" is the `varies` one.
+
+    At or above the direct threshold the extractive answer stands; below the gate the question is refused; between
+    them the model's verified answer stands, and when there is none the extractive answer is shown if the best
+    passage reaches the fallback threshold, else the question is refused."""
+    cases = [(p, *outcome) for p, outcome in zip(supports, llm)]
+    n_answerable = sum(not c[1] for c in cases)
+    n_unanswerable = sum(c[1] for c in cases)
     rows = []
-    for t in sorted({0.0, *(p for p in supports if p <= ceiling)}):
-        answered_right = sum(p >= t and ok for unans, p, _, ok in cases if not unans)
-        refused = sum(p < t or a for unans, p, a, _ in cases if unans)
-        false_refusals = sum(p < t or a for unans, p, a, _ in cases if not unans)
-        rows.append(_row(t, answered_right, refused, false_refusals, n_answerable, n_unanswerable))
+    for t in settings:
+        right = refused = false_refusals = 0
+        for p, unans, answered, model_ok, extractive_ok in cases:
+            if p < t.direct and (p < t.gate or (not answered and p < t.fallback)):
+                refused += unans
+                false_refusals += not unans
+            elif not unans:
+                right += model_ok if answered and p < t.direct else extractive_ok
+        rows.append(_row(getattr(t, varies), right, refused, false_refusals, n_answerable, n_unanswerable))
     return rows
+
+
+def fit_llm(supports: list[float], llm: list[tuple[bool, bool, bool, bool]], threshold: float
+            ) -> tuple[LlmThresholds, dict[str, list[dict]]]:
+    """The llm mode's thresholds, one at a time, each with the ones chosen before it: the fallback (with every
+    question put to the model), the gate, then the direct threshold. The direct threshold saves a model call only
+    where that costs nothing: the lowest one at which accuracy is still the best."""
+    above = sorted({threshold, NEVER, *(p for p in supports if p >= threshold)})
+    below = sorted({0.0, *(p for p in supports if p <= threshold)})
+    rows = {"fallback": llm_sweep(supports, llm, [LlmThresholds(0.0, f) for f in above], "fallback")}
+    fallback = choose_threshold(rows["fallback"])
+    rows["gate"] = llm_sweep(supports, llm, [LlmThresholds(g, fallback) for g in below], "gate")
+    gate = choose_threshold(rows["gate"])
+    rows["direct"] = llm_sweep(supports, llm, [LlmThresholds(gate, fallback, d) for d in above], "direct")
+    best = max(r["accuracy"] for r in rows["direct"])
+    direct = min(r["threshold"] for r in rows["direct"] if r["accuracy"] >= best)
+    return LlmThresholds(gate, fallback, direct), rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,10 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = sweep(extractive)
     threshold = choose_threshold(rows)
     scorer = Scorer(tuple(weights), bias, tuple(mean), tuple(scale), threshold, llm_threshold=threshold)
-    llm_rows = None
+    llm_rows = {}
     if args.llm:
-        llm_rows = llm_sweep([p for _, p, _ in extractive], llm_outcomes(container, cases, scorer), threshold)
-        scorer = Scorer(tuple(weights), bias, tuple(mean), tuple(scale), threshold, choose_threshold(llm_rows))
+        chosen, llm_rows = fit_llm([p for _, p, _ in extractive], llm_outcomes(container, cases, scorer), threshold)
+        scorer = Scorer(tuple(weights), bias, tuple(mean), tuple(scale), threshold, chosen.gate, chosen.fallback,
+                        chosen.direct)
     args.out.write_text(scorer.to_json(fitted_on={
         "split": "tune", "cases": len(cases), "candidates": int(len(y)), "positives": int(y.sum()), "l2": args.l2,
         "command": "python -m eval.fit",
@@ -215,10 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:13} {w:+.3f}")
     print(f"  {'bias':13} {bias:+.3f}")
     _print_rows(rows, threshold)
-    if llm_rows:
-        print(f"llm gate (the model is asked at or above it): {scorer.llm_threshold}")
-        _print_rows(llm_rows, scorer.llm_threshold)
-    print(f"threshold {threshold}, llm gate {scorer.llm_threshold} -> {args.out}")
+    for name, chosen_value, meaning in [
+        ("fallback", scorer.fallback_threshold, "an unverifiable model answer gives way to the passages at or above it"),
+        ("gate", scorer.llm_threshold, "the model is asked at or above it"),
+        ("direct", scorer.direct_threshold, "the passages answer without the model at or above it"),
+    ]:
+        if name in llm_rows:
+            print(f"llm {name} ({meaning}): {chosen_value}")
+            _print_rows(llm_rows[name], chosen_value)
+    print(f"threshold {threshold}, llm gate {scorer.llm_threshold}, fallback {scorer.fallback_threshold}, "
+          f"direct {scorer.direct_threshold} -> {args.out}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """The threshold fitting of `python -m eval.fit`, on hand-made outcomes."""
 
-from eval.fit import choose_threshold, llm_sweep, sweep
+from eval.fit import NEVER, choose_threshold, fit_llm, sweep
 
 # (unanswerable, best probability, the answer would be correct)
 OUTCOMES = [(False, 0.9, True), (False, 0.7, True), (False, 0.4, True), (False, 0.3, False),
@@ -29,10 +29,34 @@ def test_the_threshold_has_the_best_accuracy_and_among_those_the_best_balanced_s
 
 def test_the_llm_gate_weighs_what_the_model_and_verification_decide():
     supports = [0.9, 0.2, 0.15, 0.1]
-    # (unanswerable, abstained, correct): the model answers the second case right though its support is low,
-    # and refuses the third (unanswerable) on its own
-    llm = [(False, False, True), (False, False, True), (True, True, False), (True, False, False)]
-    rows = {r["threshold"]: r for r in llm_sweep(supports, llm, ceiling=0.5)}
+    # (unanswerable, model answered, its answer correct, the extractive answer correct): the model answers the
+    # second case right though its support is low, and finds no answer to the third (unanswerable) on its own
+    llm = [(False, True, True, False), (False, True, True, False), (True, False, False, False),
+           (True, True, False, False)]
+    chosen, rows = fit_llm(supports, llm, threshold=0.5)
+    rows = {r["threshold"]: r for r in rows["gate"]}
     assert rows[0.15]["answerable_right"] == 2 and rows[0.15]["unanswerable_refused"] == 2
-    assert rows[0.15]["balanced"] == 1.0
+    assert rows[0.15]["balanced"] == 1.0 and chosen.gate == 0.175  # 0.15 and 0.2 tie: the middle
     assert max(rows) <= 0.5
+
+
+def test_the_fallback_shows_the_passages_only_where_they_were_right_when_the_model_failed():
+    supports = [0.9, 0.8, 0.6, 0.55]
+    # the model fails on all four; the passages answer the two best right; the other two are unanswerable
+    llm = [(False, False, False, True), (False, False, False, True), (True, False, False, False),
+           (True, False, False, False)]
+    chosen, rows = fit_llm(supports, llm, threshold=0.5)
+    rows = {r["threshold"]: r for r in rows["fallback"]}
+    assert rows[0.5]["right"] == 2 and rows[0.8]["right"] == 4 and rows[NEVER]["right"] == 2
+    assert 0.6 < chosen.fallback <= 0.8
+
+
+def test_the_direct_threshold_skips_the_model_only_where_that_costs_nothing():
+    supports = [0.9, 0.8, 0.6, 0.55]
+    # the passages are right on the two best cases, the model on all three answerable ones
+    llm = [(False, True, True, True), (False, True, True, True), (False, True, True, False),
+           (True, False, False, False)]
+    chosen, rows = fit_llm(supports, llm, threshold=0.5)
+    rows = {r["threshold"]: r for r in rows["direct"]}
+    assert rows[NEVER]["right"] == 4 and rows[0.8]["right"] == 4 and rows[0.6]["right"] == 3
+    assert chosen.direct == 0.8  # the lowest with no loss

@@ -97,6 +97,19 @@ def test_unverifiable_answer_falls_back_to_extractive(llm_container):
     assert "1.3 billion" in answer["answer"] and _quotes_exact(answer)
 
 
+def test_below_the_fallback_threshold_an_unverifiable_answer_abstains(llm_container):
+    from dataclasses import replace
+
+    with FakeLLMServer("Georgia's prime minister approved a €9 billion plan [1].") as fake:
+        engine = llm_container(fake.url).engine
+        extractive = engine.ask("How much did Russia lend for the railway?", mode="extractive")
+        assert not extractive["abstained"]  # the passages alone would answer
+        engine.scorer = replace(engine.scorer, fallback_threshold=0.999)
+        answer = engine.ask("How much did Russia lend for the railway?", mode="llm")
+    assert answer["abstained"] is True and answer["citations"] == []
+    assert answer["related"] and "9 billion" not in answer["answer"]
+
+
 def test_answer_without_the_asked_for_value_falls_back(indexed, tmp_path):
     # A model obeying an instruction planted in a source: every word it writes is in that source, so only the
     # missing count shows that it did not answer.

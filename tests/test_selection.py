@@ -54,13 +54,6 @@ def test_below_the_threshold_it_abstains_and_lists_related_passages(corpus):
     assert {c.text for c in chosen.related} == {"It links Iran to Azerbaijan.", "It crosses Gilan province."}
 
 
-def test_a_sentence_announcing_a_list_brings_its_items(corpus):
-    candidates = _candidates(corpus, ("Three options remain open.", 0.03))
-    chosen = select(analyze("Which options remain open?"), candidates, corpus, _scorer(0.0))
-    assert [c.text for c in chosen.chunks] == ["Three options remain open.", "First, a loan.", "Second, a grant.",
-                                               "Third, a concession."]
-
-
 def test_equal_scores_are_ordered_by_position_not_by_id(corpus):
     texts = [("Second, a grant.", 0.02), ("First, a loan.", 0.02)]
     chosen = select(analyze("What remains?"), _candidates(corpus, *texts), corpus, _scorer(0.0))

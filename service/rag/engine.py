@@ -9,7 +9,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Sequence
 
 from service.conversations import ConversationStore
@@ -171,6 +171,10 @@ class AnswerEngine:
             # Two documents give different figures: the answer must show both with their citations, which the
             # passages quoted side by side do and a short model answer, giving one figure, would not.
             mode, notice = "extractive", "the sources differ; quoting each"
+        elif mode == "llm" and not selection.abstained and selection.support >= self.scorer.direct_threshold:
+            # Where the best passage is this likely to answer, the passages were right as often as the model on the
+            # tune split (fitted): the model's seconds would buy nothing.
+            mode = "extractive"
         elif mode == "llm" and selection.ranked and selection.support >= gate:
             # The model reads more than the extractive answer and may answer where the extractive gate refuses;
             # verification then decides. The extractive answer is shown meanwhile as a draft.
@@ -185,10 +189,12 @@ class AnswerEngine:
                 log.info("llm answer not used: %s", generated.fallback_reason)
                 if not generated.model_ran:
                     mode, notice = "extractive", generated.fallback_reason
-                elif not selection.abstained:
+                elif not selection.abstained and selection.support >= self.scorer.fallback_threshold:
                     # The passages answer the question though the model's text could not be verified.
                     mode = "extractive"
                     notice = f"{generated.fallback_reason}; showing the passages that answer it instead"
+                elif not selection.abstained:
+                    selection = replace(selection, abstained=True, reason=generated.fallback_reason)
         if selection.abstained and result is None:
             log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
         if result is None:

@@ -110,8 +110,3 @@ QUESTION_KIND = [
 # Kinds told by their written form (digits, units, months), wherever they stand in a sentence.
 VALUE_KINDS = frozenset({"date", "length", "money", "quantity", "percent", "number"})
 
-# Sentence shapes.
-ENUMERATION = re.compile(r"\b(?:two|three|four|five|six|several|\d)\s+(?:\w+\s+){0,2}?(?:\w+s)\b", re.I)
-ORDINAL_START = re.compile(r"^(?:first|second|third|fourth|fifth|finally|lastly|the (?:first|second|third|fourth|"
-                           r"fifth|last))\b", re.I)
-REFERRING_START = re.compile(r"^(?:this|these|that|those|it|they|such|its|their)\b", re.I)

@@ -2,19 +2,16 @@
 
 The fitted scorer ranks the retrieved sentences; the best one answers when its probability reaches the
 threshold. It is then completed by what a reader needs: the sentences that give the other facts a multi-fact
-question asks for, the items of a list it announces, the sentence its "this" refers to, and a different figure
-from another document. No model writes anything here: the answer is made of verbatim sentences, so every
+question asks for, a different figure from another document, and the header row of a table row. No model writes anything here: the answer is made of verbatim sentences, so every
 citation is exact by construction. This is the extractive mode and the fallback of every other mode.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from service.rag import evidence as ev
-from service.rag import patterns
 from service.rag.analysis import Question
 from service.rag.ranking import Scorer
 from service.rag.retrieve import Candidate, Corpus
@@ -25,12 +22,10 @@ from service.rag.store import Chunk
 MIN_GAIN = 0.2
 # Passages listed as related reading when the answer abstains.
 RELATED = 3
-# A sentence of which less than this share is new (not in the question) mostly echoes the question.
-MIN_NOVELTY = 0.5
 
 # The rules that complete an answer, each switchable for the ablation (`python -m eval.ablation`).
-RULES = {"complements": True, "conflicts": True, "list_items": True, "elaboration": True, "front_matter": True,
-         "table_header": True}
+# Rules that moved nothing on the frozen split were removed (docs/abstention.md has the ablation).
+RULES = {"complements": True, "conflicts": True, "table_header": True}
 
 
 @dataclass
@@ -77,15 +72,6 @@ def select(
         chosen = _complements(best, ranked, question, corpus, threshold, max_sentences)
     chunks = [e.chunk for e in chosen]
     scores = [e.probability for e in chosen]
-    if question.kind is None and conflict is None:
-        follow_on = _elaboration(best, question, corpus) if RULES["elaboration"] and len(chunks) < max_sentences else None
-        items = _enumerated_items(best.chunk, corpus, max_sentences + 2 - len(chunks)) if RULES["list_items"] else []
-        for chunk in ([follow_on] if follow_on else []) + items:
-            if chunk.chunk_id not in {c.chunk_id for c in chunks}:
-                # The elaboration reads right after the best sentence; list items follow in order.
-                at = 1 if chunk is follow_on else len(chunks)
-                chunks.insert(at, chunk)
-                scores.insert(at, best.probability)
     if RULES["table_header"]:
         _add_table_headers(chunks, scores, corpus)
     chosen_ids = {c.chunk_id for c in chunks}
@@ -119,25 +105,9 @@ def _why_not(best: ev.Evidence) -> str:
 
 
 def answer_pool(candidates: Sequence[Candidate], corpus: Corpus) -> list[Candidate]:
-    """Candidates that may be quoted as answers.
-
-    Headings give context but are not answers; byline lines (author, date) are, and come along
-    whenever their document's title or byline was retrieved.
-    """
-    pool = [c for c in candidates if c.chunk.kind == "sentence" or c.chunk.chunk_id in corpus.front_matter]
-    if not RULES["front_matter"]:
-        return pool
-    seen = {c.chunk.chunk_id for c in pool}
-    floor = min((c.score for c in candidates), default=0.0)
-    for c in candidates:
-        if c.chunk.idx == 0 or c.chunk.chunk_id in corpus.front_matter:
-            for chunk in corpus.doc_chunks[c.chunk.doc_id][1:]:
-                if chunk.chunk_id not in corpus.front_matter:
-                    break
-                if chunk.chunk_id not in seen:
-                    seen.add(chunk.chunk_id)
-                    pool.append(Candidate(chunk, floor, 0.0))
-    return pool
+    """Candidates that may be quoted as answers: headings give context but are not answers; byline lines
+    (author, date) are."""
+    return [c for c in candidates if c.chunk.kind == "sentence" or c.chunk.chunk_id in corpus.front_matter]
 
 
 def _complements(best: ev.Evidence, ranked: list[ev.Evidence], question: Question, corpus: Corpus,
@@ -168,27 +138,3 @@ def _conflicting(best: ev.Evidence, ranked: list[ev.Evidence], question: Questio
         if e.chunk.doc_id != best.chunk.doc_id and ev.disagree(best_values, ev.measurements(e.chunk.text, question.kind)):
             return e
     return None
-
-
-def _elaboration(best: ev.Evidence, question: Question, corpus: Corpus) -> Chunk | None:
-    """The next sentence, when the best one mostly restates the question and the next one goes on
-    about it ("... the destabilizing presence of third states." "This aligns with ...")."""
-    nxt = corpus.neighbour(best.chunk, 1)
-    if best.novelty < MIN_NOVELTY and nxt is not None and nxt.kind == "sentence":
-        if patterns.REFERRING_START.match(nxt.text):
-            return nxt
-    return None
-
-
-def _enumerated_items(chunk: Chunk, corpus: Corpus, limit: int) -> list[Chunk]:
-    """For a sentence announcing a list ("Three possible scenarios..."), the sentences that give its items."""
-    if limit <= 0 or not patterns.ENUMERATION.search(chunk.text) or re.search(r":\s*first\b", chunk.text, re.I):
-        return []
-    items = []
-    for offset in range(1, 9):
-        nxt = corpus.neighbour(chunk, offset)
-        if nxt is None or nxt.kind == "heading" or len(items) >= limit:
-            break
-        if patterns.ORDINAL_START.match(nxt.text):
-            items.append(nxt)
-    return items
