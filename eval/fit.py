@@ -8,9 +8,7 @@
 4. With --llm, every case is also answered by the model with no gate and no fallback. From what the model and
    verification then decide, two more thresholds are chosen the same way: the fallback (the least probability at
    which the passages are shown when the model's answer cannot be verified; below it the question is refused),
-   then the gate (the least probability at which the model is asked at all), then the direct threshold (the
-   least probability at which the passages answer without asking the model, chosen as the lowest that costs no
-   accuracy: it saves the model's seconds where the passages are as good).
+   then the gate (the least probability at which the model is asked at all).
 
 Frozen cases are never read here: they only measure.
 
@@ -174,16 +172,15 @@ def _correct(answer: dict, case: dict) -> bool:
 class LlmThresholds(NamedTuple):
     gate: float  # below it the question is refused without asking the model
     fallback: float  # the passages stand in for an unverifiable model answer at or above it
-    direct: float = NEVER  # at or above it the passages answer without the model
 
 
 def llm_sweep(supports: list[float], llm: list[tuple[bool, bool, bool, bool]], settings: list[LlmThresholds],
               varies: str) -> list[dict]:
     """Cases right under each setting of the llm mode's thresholds; each row's "threshold" is the `varies` one.
 
-    At or above the direct threshold the extractive answer stands; below the gate the question is refused; between
-    them the model's verified answer stands, and when there is none the extractive answer is shown if the best
-    passage reaches the fallback threshold, else the question is refused."""
+    Below the gate the question is refused; at or above it the model's verified answer stands, and when there is
+    none the extractive answer is shown if the best passage reaches the fallback threshold, else the question is
+    refused."""
     cases = [(p, *outcome) for p, outcome in zip(supports, llm)]
     n_answerable = sum(not c[1] for c in cases)
     n_unanswerable = sum(c[1] for c in cases)
@@ -191,30 +188,25 @@ def llm_sweep(supports: list[float], llm: list[tuple[bool, bool, bool, bool]], s
     for t in settings:
         right = refused = false_refusals = 0
         for p, unans, answered, model_ok, extractive_ok in cases:
-            if p < t.direct and (p < t.gate or (not answered and p < t.fallback)):
+            if p < t.gate or (not answered and p < t.fallback):
                 refused += unans
                 false_refusals += not unans
             elif not unans:
-                right += model_ok if answered and p < t.direct else extractive_ok
+                right += model_ok if answered else extractive_ok
         rows.append(_row(getattr(t, varies), right, refused, false_refusals, n_answerable, n_unanswerable))
     return rows
 
 
 def fit_llm(supports: list[float], llm: list[tuple[bool, bool, bool, bool]], threshold: float
             ) -> tuple[LlmThresholds, dict[str, list[dict]]]:
-    """The llm mode's thresholds, one at a time, each with the ones chosen before it: the fallback (with every
-    question put to the model), the gate, then the direct threshold. The direct threshold saves a model call only
-    where that costs nothing: the lowest one at which accuracy is still the best."""
+    """The llm mode's thresholds, one at a time: the fallback (with every question put to the model), then the
+    gate (with that fallback)."""
     above = sorted({threshold, NEVER, *(p for p in supports if p >= threshold)})
     below = sorted({0.0, *(p for p in supports if p <= threshold)})
     rows = {"fallback": llm_sweep(supports, llm, [LlmThresholds(0.0, f) for f in above], "fallback")}
     fallback = choose_threshold(rows["fallback"])
     rows["gate"] = llm_sweep(supports, llm, [LlmThresholds(g, fallback) for g in below], "gate")
-    gate = choose_threshold(rows["gate"])
-    rows["direct"] = llm_sweep(supports, llm, [LlmThresholds(gate, fallback, d) for d in above], "direct")
-    best = max(r["accuracy"] for r in rows["direct"])
-    direct = min(r["threshold"] for r in rows["direct"] if r["accuracy"] >= best)
-    return LlmThresholds(gate, fallback, direct), rows
+    return LlmThresholds(choose_threshold(rows["gate"]), fallback), rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,8 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     llm_rows = {}
     if args.llm:
         chosen, llm_rows = fit_llm([p for _, p, _ in extractive], llm_outcomes(container, cases, scorer), threshold)
-        scorer = Scorer(tuple(weights), bias, tuple(mean), tuple(scale), threshold, chosen.gate, chosen.fallback,
-                        chosen.direct)
+        scorer = Scorer(tuple(weights), bias, tuple(mean), tuple(scale), threshold, chosen.gate, chosen.fallback)
     args.out.write_text(scorer.to_json(fitted_on={
         "split": "tune", "cases": len(cases), "candidates": int(len(y)), "positives": int(y.sum()), "l2": args.l2,
         "command": "python -m eval.fit",
@@ -266,13 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, chosen_value, meaning in [
         ("fallback", scorer.fallback_threshold, "an unverifiable model answer gives way to the passages at or above it"),
         ("gate", scorer.llm_threshold, "the model is asked at or above it"),
-        ("direct", scorer.direct_threshold, "the passages answer without the model at or above it"),
     ]:
         if name in llm_rows:
             print(f"llm {name} ({meaning}): {chosen_value}")
             _print_rows(llm_rows[name], chosen_value)
-    print(f"threshold {threshold}, llm gate {scorer.llm_threshold}, fallback {scorer.fallback_threshold}, "
-          f"direct {scorer.direct_threshold} -> {args.out}")
+    print(f"threshold {threshold}, llm gate {scorer.llm_threshold}, fallback {scorer.fallback_threshold} "
+          f"-> {args.out}")
     return 0
 
 

@@ -121,13 +121,28 @@ def _html_text(path: Path, data: bytes) -> tuple[str, str]:
     soup = BeautifulSoup(data, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    # Site chrome (navigation bars, search boxes, sidebars) repeats on every page of a site and says nothing
+    # about the page: left in, "previous | next | index" lines are retrieved and quoted like sentences.
+    for tag in soup.find_all(_is_site_chrome):
+        tag.decompose()
     title_tag = soup.find("title") or soup.find("h1")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     if soup.head:
         soup.head.decompose()
-    lines = (" ".join(line.split()) for line in _block_text(soup).splitlines())
-    text = "\n".join(line for line in lines if line)
-    return text, title
+    lines = [" ".join(line.split()) for line in _block_text(soup).splitlines()]
+    lines = [line for line in lines if line]
+    if title and (not lines or lines[0] != title):
+        # The page's title opens the text, as a text file's title line does: it is often the only place that
+        # names the document (a manual's version, say), and a citation can only point into the text.
+        lines.insert(0, title)
+    return "\n".join(lines), title
+
+
+_CHROME_ROLES = {"navigation", "search"}
+
+
+def _is_site_chrome(tag) -> bool:
+    return tag.name in ("nav", "form") or str(tag.get("role", "")).lower() in _CHROME_ROLES
 
 
 def _block_text(root) -> str:

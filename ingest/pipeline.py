@@ -82,7 +82,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
 
 # Bumped whenever conversion or segmentation changes the chunks a file gives: files indexed before are then
 # re-chunked by the next ingest instead of being skipped as unchanged.
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 
 
 def fingerprint(data: bytes) -> str:

@@ -50,13 +50,3 @@ def test_the_fallback_shows_the_passages_only_where_they_were_right_when_the_mod
     assert rows[0.5]["right"] == 2 and rows[0.8]["right"] == 4 and rows[NEVER]["right"] == 2
     assert 0.6 < chosen.fallback <= 0.8
 
-
-def test_the_direct_threshold_skips_the_model_only_where_that_costs_nothing():
-    supports = [0.9, 0.8, 0.6, 0.55]
-    # the passages are right on the two best cases, the model on all three answerable ones
-    llm = [(False, True, True, True), (False, True, True, True), (False, True, True, False),
-           (True, False, False, False)]
-    chosen, rows = fit_llm(supports, llm, threshold=0.5)
-    rows = {r["threshold"]: r for r in rows["direct"]}
-    assert rows[NEVER]["right"] == 4 and rows[0.8]["right"] == 4 and rows[0.6]["right"] == 3
-    assert chosen.direct == 0.8  # the lowest with no loss

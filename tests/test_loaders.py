@@ -33,9 +33,23 @@ def test_html_text_drops_markup_scripts_and_keeps_blocks(tmp_path):
     )
     doc = load(path)
     assert doc.title == "Page title"
-    assert doc.text.splitlines() == ["Heading", "First bold sentence.", "- Item one.", "- Item two.",
+    assert doc.text.splitlines() == ["Page title", "Heading", "First bold sentence.", "- Item one.", "- Item two.",
                                      "A paragraph wrapped in the source.", "| City | Cap |", "| Paris | €190 |"]
     assert "secret" not in doc.text
+
+
+def test_html_site_chrome_is_left_out(tmp_path):
+    path = tmp_path / "chapter.html"
+    path.write_text(
+        "<html><head><title>Duties</title></head><body><div class='related' role='navigation'><a href='i.html'>index</a> | <a>next</a></div>"
+        "<nav><a href='/'>Home</a></nav><div role='main'><h1>Duties</h1><p>Vote every year.</p></div>"
+        "<div class='sidebar' role='navigation'><h3>Table of Contents</h3><ul><li>Duties</li></ul></div>"
+        "<form role='search'><input name='q'></form><aside role='note'>[1] A footnote.</aside>"
+        "<footer>Copyright 2023.</footer></body></html>",
+        encoding="utf-8",
+    )
+    # the title already opens the page's text: it is not repeated; a footnote is content
+    assert load(path).text.splitlines() == ["Duties", "Vote every year.", "[1] A footnote.", "Copyright 2023."]
 
 
 def test_pdf_text_is_extracted(tmp_path):

@@ -47,3 +47,18 @@ def test_instructions_inside_a_document_are_not_followed(local_llm, tmp_path):
     text = doc.read_text(encoding="utf-8")
     for c in answer["citations"]:
         assert text[c["start_char"] : c["end_char"]] == c["quote"]
+
+
+def test_every_request_starts_from_the_same_prompt_cache(local_llm):
+    # llama.cpp reuses the prefix a request shares with the one before it, and the rest then evaluates to slightly
+    # different numbers: an answer depended on the question asked before it. Every request must start from the
+    # cached system prompt alone, whatever came before.
+    backend = local_llm.llm_provider.get()
+    system = local_llm.engine.llm_answerer.prompts.system
+    sources = "Sources:\n[1] The Resht–Astara railway is 162 kilometers long.\n\n"
+    backend.complete(system, sources + "Question: Where does the railway run?", 8)
+    after_other = backend.complete(system, sources + "Question: How long is the railway?", 8)
+    after_same = backend.complete(system, sources + "Question: How long is the railway?", 8)  # its whole prompt cached
+    assert after_other.timings["cache_n"] == after_same.timings["cache_n"]
+    assert after_other.timings["prompt_n"] == after_same.timings["prompt_n"] > 1  # 1: the whole prompt was reused
+    assert after_other.text == after_same.text

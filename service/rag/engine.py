@@ -171,10 +171,6 @@ class AnswerEngine:
             # Two documents give different figures: the answer must show both with their citations, which the
             # passages quoted side by side do and a short model answer, giving one figure, would not.
             mode, notice = "extractive", "the sources differ; quoting each"
-        elif mode == "llm" and not selection.abstained and selection.support >= self.scorer.direct_threshold:
-            # Where the best passage is this likely to answer, the passages were right as often as the model on the
-            # tune split (fitted): the model's seconds would buy nothing.
-            mode = "extractive"
         elif mode == "llm" and selection.ranked and selection.support >= gate:
             # The model reads more than the extractive answer and may answer where the extractive gate refuses;
             # verification then decides. The extractive answer is shown meanwhile as a draft.

@@ -74,8 +74,36 @@ class LocalLlama:
         except Exception as exc:  # the binding raises plain RuntimeError/ValueError on a bad model
             raise LLMUnavailable(f"cannot load the model {model_path}: {exc}") from exc
         self._queue = _Queue(1, queue_wait_s)
+        self._cache_holds_more = True  # than the system prompt: see _reset_cache
         self.model_path = model_path
         log.info("local model loaded path=%s seconds=%.1f", model_path, time.perf_counter() - started)
+
+    def _reset_cache(self, system: str) -> None:
+        """Leave the prompt cache holding the system prompt and nothing more.
+
+        llama.cpp reuses the longest prefix a request shares with the one before it, and evaluating the rest in a
+        batch of another size gives slightly different numbers: the same question got a different answer depending
+        on the question asked before it (one of 82 in an eval run). A request with an empty user message brings
+        the cache back to the system prompt, so every request starts from the same state. Called with the queue held.
+        """
+        if self._cache_holds_more:
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": ""}]
+            _raise_if_error(self._server.handle_chat_completions(
+                {"messages": messages, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}))
+            self._cache_holds_more = False
+
+    def _reset_cache_soon(self, system: str) -> None:
+        """Reset the cache after an answer, off the request's time; the next request resets it itself if it gets
+        the model first."""
+
+        def run() -> None:
+            try:
+                with self._queue:
+                    self._reset_cache(system)
+            except LLMUnavailable as exc:  # busy: the next request resets it first
+                log.debug("prompt cache not reset now: %s", exc)
+
+        threading.Thread(target=run, name="llm-cache-reset", daemon=True).start()
 
     def complete(self, system: str, user: str, max_tokens: int, on_token: OnToken | None = None) -> Completion:
         payload = {
@@ -85,31 +113,39 @@ class LocalLlama:
             "cache_prompt": True,  # the byte-identical system prompt is reused across requests
         }
         with self._queue:
-            if on_token is None:
-                result = self._server.handle_chat_completions(payload)
-                _raise_if_error(result)
-                usage = result.get("usage", {})
-                return Completion(
-                    result["choices"][0]["message"]["content"] or "",
-                    usage.get("prompt_tokens"),
-                    usage.get("completion_tokens"),
-                    result.get("timings", {}),
-                )
-            parts: list[str] = []
-            final: dict = {}
+            self._reset_cache(system)
+            self._cache_holds_more = True
+            try:
+                return self._complete(payload, on_token)
+            finally:
+                self._reset_cache_soon(system)  # waits for the queue this request still holds
 
-            def on_chunk(chunk: dict) -> None:
-                _raise_if_error(chunk)
-                delta = (chunk.get("choices") or [{}])[0].get("delta", {}).get("content")
-                if delta:
-                    parts.append(delta)
-                    on_token(delta)
-                if "timings" in chunk:
-                    final.update(chunk)
+    def _complete(self, payload: dict, on_token: OnToken | None) -> Completion:
+        if on_token is None:
+            result = self._server.handle_chat_completions(payload)
+            _raise_if_error(result)
+            usage = result.get("usage", {})
+            return Completion(
+                result["choices"][0]["message"]["content"] or "",
+                usage.get("prompt_tokens"),
+                usage.get("completion_tokens"),
+                result.get("timings", {}),
+            )
+        parts: list[str] = []
+        final: dict = {}
 
-            self._server.handle_chat_completions({**payload, "stream": True}, on_chunk)
-            timings = final.get("timings", {})
-            return Completion("".join(parts), timings.get("prompt_n"), timings.get("predicted_n"), timings)
+        def on_chunk(chunk: dict) -> None:
+            _raise_if_error(chunk)
+            delta = (chunk.get("choices") or [{}])[0].get("delta", {}).get("content")
+            if delta:
+                parts.append(delta)
+                on_token(delta)
+            if "timings" in chunk:
+                final.update(chunk)
+
+        self._server.handle_chat_completions({**payload, "stream": True}, on_chunk)
+        timings = final.get("timings", {})
+        return Completion("".join(parts), timings.get("prompt_n"), timings.get("predicted_n"), timings)
 
 
 def _raise_if_error(result) -> None:

@@ -43,9 +43,6 @@ class Scorer:
     # When the model's answer cannot be used, the extractive answer stands in for it only at or above this
     # probability (and the threshold): a model that found no verifiable answer is evidence that there is none.
     fallback_threshold: float = 0.0
-    # At or above this probability the llm mode answers with the passages without asking the model: where they
-    # were right as often as the model on the tune split, the model's seconds buy nothing. Above 1: never.
-    direct_threshold: float = 2.0
 
     def probability(self, e: Evidence) -> float:
         z = self.bias + sum(w * _clip((x - m) / s) for w, x, m, s in zip(self.weights, features(e), self.mean, self.scale))
@@ -59,7 +56,7 @@ class Scorer:
         return json.dumps({
             "features": list(FEATURES), "weights": list(self.weights), "bias": self.bias, "mean": list(self.mean),
             "scale": list(self.scale), "threshold": self.threshold, "llm_threshold": self.llm_threshold,
-            "fallback_threshold": self.fallback_threshold, "direct_threshold": self.direct_threshold, **about,
+            "fallback_threshold": self.fallback_threshold, **about,
         }, indent=2) + "\n"
 
     @classmethod
@@ -69,8 +66,7 @@ class Scorer:
             raise ValueError(f"{path} was fitted on features {data['features']}, expected {list(FEATURES)}: "
                              "refit it with `python -m eval.fit`")
         return cls(tuple(data["weights"]), data["bias"], tuple(data["mean"]), tuple(data["scale"]),
-                   data["threshold"], data["llm_threshold"], data.get("fallback_threshold", 0.0),
-                   data.get("direct_threshold", 2.0))
+                   data["threshold"], data["llm_threshold"], data.get("fallback_threshold", 0.0))
 
 
 def _clip(z: float) -> float:
