@@ -75,6 +75,7 @@ def outcomes(container, cases: list[dict], scorer) -> list[tuple[bool, float, bo
     """(unanswerable, best probability, answer correct if given) for every case, answered with no threshold."""
     from service.rag import analysis, selection
     from service.rag.engine import search_queries
+    from service.rag.text import prose
 
     retriever = container.retriever
     out = []
@@ -85,7 +86,7 @@ def outcomes(container, cases: list[dict], scorer) -> list[tuple[bool, float, bo
             retriever.corpus(), scorer, threshold=0.0, max_sentences=container.settings.max_answer_sentences,
             vectors=_word_vectors(container),
         )
-        text = " ".join(" ".join(c.text.split()) for c in chosen.chunks)
+        text = prose(" ".join(c.text for c in chosen.chunks))
         correct = bool(chosen.chunks) and answer_correct(text, case.get("answer_patterns", []))
         out.append((bool(case.get("unanswerable")), chosen.support, correct))
     return out
@@ -157,7 +158,6 @@ def llm_outcomes(container, cases: list[dict], scorer) -> list[tuple[bool, bool,
                     _correct(extractive, case)))
         print(f"\rllm answers: {n}/{len(cases)} cases", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    engine.scorer = scorer
     return out
 
 

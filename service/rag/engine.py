@@ -20,6 +20,7 @@ from service.rag.ranking import Scorer
 from service.rag.retrieve import Candidate, HybridRetriever
 from service.rag.semantic import WordVectors
 from service.rag.store import Chunk
+from service.rag.text import prose
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class AnswerEngine:
                     # The passages answer the question though the model's text could not be verified.
                     mode = "extractive"
                     notice = f"{generated.fallback_reason}; showing the passages that answer it instead"
-                elif not selection.abstained:
+                elif not selection.abstained:  # too weak to stand in for the model: refuse
                     selection = replace(selection, abstained=True, reason=generated.fallback_reason)
         if selection.abstained and result is None:
             log.info("abstained reason=%r support=%.2f", selection.reason, selection.support)
@@ -267,12 +268,6 @@ class AnswerEngine:
         body = " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations)
         text = f"{CONFLICT_PREFIX} {body}" if selection.conflict else body
         return {"answer": text, "abstained": False, "citations": citations}
-
-
-def prose(text: str) -> str:
-    """A passage as it reads in an answer: line breaks and indentation of the source become single spaces
-    (the citation's quote keeps the source's exact text)."""
-    return " ".join(text.split())
 
 
 def _citations(chunks: Sequence[Chunk], scores: Sequence[float], verified: bool = True) -> list[dict]:

@@ -15,7 +15,7 @@ from service.rag.patterns import VALUE_KINDS
 from service.rag.selection import Selection
 from service.rag.llm import OnToken
 from service.rag.store import Chunk
-from service.rag.text import content_terms
+from service.rag.text import content_terms, prose
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Passage:
 
     @property
     def text(self) -> str:
-        return " ".join(" ".join(c.text.split()) for c in self.chunks)
+        return prose(" ".join(c.text for c in self.chunks))
 
 
 def build_passages(selection: Selection, corpus, budget_chars: int, neighbours: int = 1) -> list[Passage]:

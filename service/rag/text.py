@@ -97,3 +97,9 @@ class TermSet:
 
     def __or__(self, other: "TermSet") -> "TermSet":
         return TermSet(self.terms | other.terms)
+
+
+def prose(text: str) -> str:
+    """A passage as it reads in an answer or a prompt: line breaks and indentation of the source become single
+    spaces (the citation's quote keeps the source's exact text)."""
+    return " ".join(text.split())
