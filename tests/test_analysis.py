@@ -13,6 +13,9 @@ from service.rag.analysis import analyze, counted_noun, expected_kind, is_ellipt
     # "when" opening a clause is a condition, not a request for a date
     ("What must a maintainer do when there is no leader?", None),
     ("Who approves the trip when the manager is away?", "entity"),
+    ("When I leave the project, what should I do about my packages?", None),
+    ("When?", "date"),
+    ("What is the only value the header may take?", None),  # a value is not an amount of money
     ("How long is the Resht–Astara railway?", "length"),
     ("How far is Baku from Tbilisi?", "length"),
     ("How much did Russia lend for the railway?", "money"),

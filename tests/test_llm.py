@@ -57,6 +57,42 @@ def test_facts_and_sentences():
     assert verify.is_abstention("The documents don't say.")
 
 
+@pytest.mark.parametrize("answer, kept", [
+    ("The documents don't say.", ""),
+    ("The other must not help the aggressor [1]. The documents don't say.", "The other must not help the aggressor [1]."),
+    ("The sources do not mention it. BRICS has 10 members [2].", "BRICS has 10 members [2]."),
+    ("BRICS has 10 members [2].", "BRICS has 10 members [2]."),
+])
+def test_a_refusal_added_to_an_answer_is_dropped_and_the_answer_checked(answer, kept):
+    assert verify.without_abstentions(answer) == kept
+
+
+def test_an_answer_is_compared_with_the_closest_sentence_of_a_passage():
+    """A short answer is far from a window of three sentences and close to the one that states it."""
+    from types import SimpleNamespace
+
+    from service.rag.embeddings import load_embedding_model
+
+    embed = load_embedding_model().get_text_embedding_batch
+    sentences = [
+        "Instead, Russia and Iran seek to insulate parts of their own and neighboring regions from Western influence "
+        "while remaining open to economic ties with non-Western states.",
+        "Their coordinated stance is evident in Iran's accession to major multilateral frameworks favored by Russia: "
+        "full membership in the Shanghai Cooperation Organization in 2023, entry into BRICS (the 10-member "
+        "intergovernmental organization containing Brazil, Russia, India, China, South Africa, Egypt, Ethiopia, "
+        "Indonesia, Iran, and the United Arab Emirates) in January 2024, and observer status in the Eurasian Economic "
+        "Union by December 2024.",
+        "This alignment is not only geopolitical but also reflects a shared ideological outlook.",
+    ]
+    window = SimpleNamespace(text=" ".join(sentences), chunks=[SimpleNamespace(text=t) for t in sentences])
+    whole = SimpleNamespace(text=window.text)
+    question, answer = "How many members does BRICS have?", "BRICS has 10 members [1]."
+    [by_sentence] = verify.check(question, answer, [window], embed, 0.5)
+    [by_window] = verify.check(question, answer, [whole], embed, 0.5)
+    assert by_sentence.support == by_window.support == [0]
+    assert by_sentence.similarity > by_window.similarity + 0.05
+
+
 def test_llm_answer_is_verified_and_cited_from_passages(llm_container):
     with FakeLLMServer("Russia lent €1.3 billion for the railway in 2023 [1].") as fake:
         container = llm_container(fake.url)

@@ -123,8 +123,8 @@ class LLMAnswerer:
             {k: round(v, 1) for k, v in completion.timings.items() if isinstance(v, (int, float))},
         )
         ttft = first_token[0] if first_token else None
-        text = completion.text.strip()
-        if not text or verify.is_abstention(text):
+        text = verify.without_abstentions(completion.text)
+        if not text:
             return Generated(None, "the model found no answer in the passages", ttft, generate_ms)
         checked = verify.check(question, text, passages, self.embed_texts, self.settings.llm_min_similarity, common_words)
         for s in checked:

@@ -85,15 +85,17 @@ ELLIPSIS = re.compile(r"^\s*(?:and|also|what about|how about|and what about)\b",
 WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could)\b",
                      re.I)
 # "When" asks for a time only where it opens the question or a clause that is itself a question ("…, and when
-# did it open?"); "What must I do when there is no leader?" asks what to do.
-WHEN_ASKED = re.compile(r"(?:^|[,;:]\s*(?:and\s+)?|\band\s+)(?:by\s+|since\s+|until\s+)?when\b", re.I)
+# did it open?"), followed by the verb that starts a question ("When did…", "when is…") or by nothing ("When?").
+# "What must I do when there is no leader?" and "When I leave, what should I do?" ask what to do.
+WHEN_ASKED = re.compile(r"(?:^|[,;:]\s*(?:and\s+)?|\band\s+)(?:by\s+|since\s+|until\s+)?when(?:\s*\?|\s+(?:is|are|was|"
+                        r"were|do|does|did|will|would|can|could|should|shall|must|may|might|has|have|had)\b)", re.I)
 # The kinds a question can ask for, by its wording; the first matching rule names the kind.
 QUESTION_KIND = [
     (re.compile(r"\binterest rate\b|\b(?:what|which)\s+(?:\w+\s+)?(?:percent(?:age)?|share|proportion|rate)\b|"
                 r"\bby how much\b|\bhow much did .* (?:fall|drop|declin|grow|ris|increas)", re.I), "percent"),
     (re.compile(r"\bhow (?:long|far)\b|\b(?:length|distance|duration)\b", re.I), "length"),
     (re.compile(r"\bhow much\b.*\b(?:money|cost|loan|lend|lent|worth|spend|spent|pay|paid|fund|financ|invest|price|"
-                r"budget|allocat)|\b(?:budget|cost|price|funding|value)\b", re.I), "money"),
+                r"budget|allocat)|\b(?:budget|cost|price|funding)\b", re.I), "money"),
     (re.compile(r"\bhow much\b|\bwhat (?:is|was|will be|would be) the (?:\w+ ){0,2}(?:capacity|volume|amount)\b",
                 re.I), "quantity"),
     (re.compile(r"\bhow many\b", re.I), "number"),

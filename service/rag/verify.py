@@ -17,7 +17,7 @@ from typing import AbstractSet, Callable, Sequence
 
 import numpy as np
 
-from service.rag.text import STOPWORDS, stem, terms_match, words
+from service.rag.text import STOPWORDS, prose, stem, terms_match, words
 
 _MARKER = re.compile(r"\s*(?:[,;]|and)?\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9])")
@@ -42,6 +42,12 @@ class CheckedSentence:
 
 def is_abstention(text: str) -> bool:
     return bool(_ABSTAIN.search(text))
+
+
+def without_abstentions(answer: str) -> str:
+    """The answer without its "the documents don't say" sentences: a model often states the answer and then adds
+    the refusal it was told to give, and the statement is what is checked. "" when nothing else is left."""
+    return " ".join(s for s in _SENTENCE_END.split(answer.strip()) if not is_abstention(s)).strip()
 
 
 def split_sentences(answer: str, n_passages: int) -> list[CheckedSentence]:
@@ -96,6 +102,12 @@ def _adds_information(question: str, sentence: str, sources: list[str]) -> bool:
     return any(any(terms_match(t, src) for src in source_terms) for t in new)
 
 
+def _sentences_of(passage) -> list[str]:
+    """The sentences a passage is made of (its chunks), or its whole text when it is a single piece."""
+    chunks = getattr(passage, "chunks", None)
+    return [prose(c.text) for c in chunks] if chunks else [passage.text]
+
+
 def check(
     question: str,
     answer: str,
@@ -108,9 +120,16 @@ def check(
     sentences = split_sentences(answer, len(passages))
     if not sentences:
         return []
-    # A short answer ("€1.3 billion") means little alone: compare it, with the question, to its sources.
-    vectors = np.asarray(embed([f"{question} {s.text}" for s in sentences] + texts), dtype=np.float32)
-    sims = vectors[: len(sentences)] @ vectors[len(sentences) :].T
+    # A short answer ("€1.3 billion") means little alone: compare it, with the question, to its sources. A passage
+    # is as close as its closest sentence: one vector for a whole window of sentences dilutes the one that answers.
+    parts = [_sentences_of(p) for p in passages]
+    owner = [i for i, ps in enumerate(parts) for _ in ps]
+    vectors = np.asarray(embed([f"{question} {s.text}" for s in sentences] + [t for ps in parts for t in ps]),
+                         dtype=np.float32)
+    by_sentence = vectors[: len(sentences)] @ vectors[len(sentences) :].T
+    sims = np.full((len(sentences), len(passages)), -1.0, dtype=np.float32)
+    for j, i in enumerate(owner):
+        sims[:, i] = np.maximum(sims[:, i], by_sentence[:, j])
     for s, row in zip(sentences, sims):
         stated = facts(s.text, common_words, question)
         support = s.cited if s.cited and _backing(stated, texts, s.cited) else None
