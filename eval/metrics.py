@@ -12,6 +12,13 @@ def answer_correct(answer: str, patterns: Sequence[str]) -> bool:
     return bool(patterns) and all(re.search(p, answer, re.IGNORECASE) for p in patterns)
 
 
+def key_points_cited(answer: str, citations: Iterable[dict], patterns: Sequence[str]) -> bool:
+    """Every key point of a broad question is in the answer and in a passage it cites: a digest that names a point
+    without the passage that states it has not shown it."""
+    quotes = [" ".join(c["quote"].split()) for c in citations]
+    return answer_correct(answer, patterns) and all(any(re.search(p, q, re.IGNORECASE) for q in quotes) for p in patterns)
+
+
 def citation_exact(citation: dict, document_text: str | None) -> bool:
     """The quote is exactly the document's text between its offsets."""
     if document_text is None:

@@ -30,10 +30,13 @@ def write_report(results: list[dict], folder: Path, feedback: dict | None = None
     if command:
         lines += [f"Produced by `{command}`.", ""]
     lines += [f"Dataset: `{results[0]['dataset']}`, split: {results[0]['split']}, cases: {results[0]['summary']['cases']}.", ""]
+    lines += ["Factoid questions; broad questions (summaries, arguments, comparisons) are scored apart below.", ""]
     lines += ["| metric | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
     for key, label in ROWS:
         lines.append(f"| {label} | " + " | ".join(pct(r["summary"][key]) for r in results) + " |")
     lines.append("| retrieval MRR | " + " | ".join(f"{r['summary']['retrieval_mrr'] or 0:.3f}" for r in results) + " |")
+    lines.append("| broad questions, every key point cited | " + " | ".join(
+        pct(r["summary"].get("broad_accuracy")) for r in results) + " |")
     lines.append("| latency p50 / p95 | " + " | ".join(
         f"{r['summary']['latency_p50_ms']:.0f} / {r['summary']['latency_p95_ms']:.0f} ms" for r in results) + " |")
     categories = sorted({c for r in results for c in r["summary"]["by_category"]})
@@ -42,8 +45,9 @@ def write_report(results: list[dict], folder: Path, feedback: dict | None = None
         lines.append(f"| {cat} | " + " | ".join(pct(r["summary"]["by_category"].get(cat, {}).get("accuracy")) for r in results) + " |")
     for key, title in (("by_split", "split"), ("by_document", "document")):
         lines += ["", f"## By {title}", "",
-                  f"| {title} | mode | cases | accuracy | answerable correct | unanswerable refused | false refusals | p50 / p95 |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  f"| {title} | mode | cases | accuracy | answerable correct | unanswerable refused | false refusals | p50 / p95 "
+                  "| broad: key points cited |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for name in sorted({n for r in results for n in r["summary"].get(key, {})}):
             for r in results:
                 s = r["summary"].get(key, {}).get(name)
@@ -51,7 +55,8 @@ def write_report(results: list[dict], folder: Path, feedback: dict | None = None
                     lines.append(
                         f"| {name} | {r['mode']} | {s['cases']} | {pct(s['accuracy'])} | {pct(s['answerable_accuracy'])} | "
                         f"{pct(s['abstention_recall'])} | {pct(s['false_abstention_rate'])} | "
-                        f"{s['latency_p50_ms']:.0f} / {s['latency_p95_ms']:.0f} ms |")
+                        f"{s['latency_p50_ms']:.0f} / {s['latency_p95_ms']:.0f} ms | "
+                        + (f"{pct(s['broad_accuracy'])} of {s['broad_cases']} |" if s.get("broad_cases") else "n/a |"))
     if feedback:
         lines += ["", "## Slack feedback", "", f"👍 {feedback['up']}, 👎 {feedback['down']}"]
     lines += ["", "## Charts", ""] + [f"![{name}]({name})" for name in charts]

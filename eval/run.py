@@ -21,6 +21,10 @@ EVAL_CORPUS = [Path(__file__).resolve().parents[1] / "data" / "corpus", Path(__f
 SPLITS = ("tune", "frozen")
 
 
+# Questions answered with a digest of several sentences (a summary, an argument, a comparison), scored on key points.
+BROAD = "broad"
+
+
 def dataset_files(path: Path) -> list[Path]:
     """A JSONL dataset file, or every *.jsonl file of a folder in name order."""
     return sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
@@ -70,8 +74,13 @@ def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrie
     case, answer = result["case"], result["answer"]
     unanswerable = bool(case.get("unanswerable"))
     abstained = bool(answer["abstained"])
-    correct = abstained if unanswerable else (not abstained and metrics.answer_correct(answer["answer"], case["answer_patterns"]))
     citations = answer["citations"]
+    if unanswerable:
+        correct = abstained
+    elif case["category"] == BROAD:
+        correct = not abstained and metrics.key_points_cited(answer["answer"], citations, case["answer_patterns"])
+    else:
+        correct = not abstained and metrics.answer_correct(answer["answer"], case["answer_patterns"])
     return {
         "id": case["id"],
         "category": case["category"],
@@ -95,12 +104,18 @@ def grade(result: dict, document_texts: dict[str, str], rank: int | None, retrie
 
 
 def summarize(graded: list[dict], k: int, breakdown: bool = True) -> dict:
+    """The headline figures are over factoid questions (a fact, or that the documents do not give it); broad questions
+    (a summary, an argument, a comparison) are scored apart, so that adding them leaves the factoid figures
+    comparable from one report to the next."""
+    broad = [g for g in graded if g["category"] == BROAD]
+    every = graded
+    graded = [g for g in graded if g["category"] != BROAD]
     answerable = [g for g in graded if not g["unanswerable"]]
     unanswerable = [g for g in graded if g["unanswerable"]]
     abstained = [g for g in graded if g["abstained"]]
     latencies = [g["latency_ms"] for g in graded]
     by_category: dict[str, list[dict]] = defaultdict(list)
-    for g in graded:
+    for g in every:
         by_category[g["category"]].append(g)
     ranks = [g["retrieval_rank"] for g in answerable]
     return {
@@ -118,6 +133,9 @@ def summarize(graded: list[dict], k: int, breakdown: bool = True) -> dict:
         "fallbacks": sum(1 for g in graded if g.get("notice")),
         "latency_p50_ms": metrics.percentile(latencies, 50),
         "latency_p95_ms": metrics.percentile(latencies, 95),
+        "broad_cases": len(broad),
+        "broad_accuracy": metrics.ratio(sum(g["correct"] for g in broad), len(broad)),
+        "broad_latency_p50_ms": metrics.percentile([g["latency_ms"] for g in broad], 50) if broad else None,
         "by_category": {
             cat: {
                 "cases": len(items),
@@ -126,7 +144,7 @@ def summarize(graded: list[dict], k: int, breakdown: bool = True) -> dict:
             }
             for cat, items in sorted(by_category.items())
         },
-        **(_breakdown(graded, k) if breakdown else {}),
+        **(_breakdown(every, k) if breakdown else {}),
     }
 
 
@@ -192,6 +210,9 @@ def format_summary(result: dict) -> str:
         f"  latency p50 {s['latency_p50_ms']:.1f} ms, p95 {s['latency_p95_ms']:.1f} ms"
         + (f"; {s['fallbacks']} answers fell back to extractive" if s["fallbacks"] else ""),
     ]
+    if s.get("broad_cases"):
+        lines.append(f"  broad questions {pct(s['broad_accuracy'])} of {s['broad_cases']} with every key point cited, "
+                     f"p50 {s['broad_latency_p50_ms']:.1f} ms (not in the figures above)")
     for cat, c in s["by_category"].items():
         lines.append(f"  {cat:13} {pct(c['accuracy'])} of {c['cases']}, p50 {c['latency_p50_ms']:.1f} ms")
     for key in ("by_split", "by_document"):
@@ -204,7 +225,8 @@ def _short(s: dict) -> str:
     """One line of a part's figures: answerable correct, unanswerable refused, false refusals, latency."""
     return (f"{s['cases']} cases, accuracy {pct(s['accuracy'])}; answerable correct {pct(s['answerable_accuracy'])}, "
             f"unanswerable refused {pct(s['abstention_recall'])}, false refusals {pct(s['false_abstention_rate'])}, "
-            f"p50 {s['latency_p50_ms']:.0f} ms, p95 {s['latency_p95_ms']:.0f} ms")
+            f"p50 {s['latency_p50_ms']:.0f} ms, p95 {s['latency_p95_ms']:.0f} ms"
+            + (f"; broad {pct(s['broad_accuracy'])} of {s['broad_cases']}" if s.get("broad_cases") else ""))
 
 
 def check_thresholds(result: dict, thresholds: dict) -> list[str]:

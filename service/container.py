@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Callable
 
 from service.settings import Settings
 
@@ -12,6 +13,8 @@ log = logging.getLogger(__name__)
 
 # Most corpus words embedded at start-up; rarer ones are embedded when first needed.
 WARM_VOCABULARY = 20_000
+# Question vectors kept in memory (384 floats each).
+QUERY_VECTORS = 1024
 
 
 class Container:
@@ -31,6 +34,13 @@ class Container:
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
         """Embed documents' texts; loads the model on first use (unchanged re-ingests never do)."""
         return self.embed_model.get_text_embedding_batch(texts)
+
+    @cached_property
+    def embed_query(self) -> Callable[[str], list[float]]:
+        """A question's vector, remembered for the last QUERY_VECTORS questions: retrieval and the broad-question
+        check read the same one, and a conversation's earlier turns are searched again with each follow-up."""
+        remembered = lru_cache(maxsize=QUERY_VECTORS)(lambda text: tuple(self.embed_model.get_query_embedding(text)))
+        return lambda text: list(remembered(text))
 
     @cached_property
     def store(self):
@@ -70,7 +80,7 @@ class Container:
     def retriever(self):
         from service.rag.retrieve import HybridRetriever
 
-        return HybridRetriever(self.store, self.embed_model.get_query_embedding, self.settings.top_k)
+        return HybridRetriever(self.store, self.embed_query, self.settings.top_k)
 
     @cached_property
     def engine(self):
@@ -78,7 +88,10 @@ class Container:
         from service.rag.semantic import WordVectors
 
         word_vectors = WordVectors(self.embed_texts)
-        return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors, self.llm_answerer)
+        from service.rag.breadth import QuestionKinds
+
+        return AnswerEngine(self.settings, self.retriever, self.conversations, word_vectors, self.llm_answerer,
+                            question_kinds=QuestionKinds(self.embed_texts))
 
     @cached_property
     def llm_provider(self):
@@ -114,6 +127,8 @@ class Container:
         vocabulary = list(dict.fromkeys(w for c in corpus.chunks for w in corpus.profile(c).words))
         if self.engine.word_vectors is not None:  # None when synonym matching is switched off (eval.ablation)
             self.engine.word_vectors.ensure(vocabulary[:WARM_VOCABULARY])
+        if self.engine.question_kinds is not None:  # embeds the example questions once
+            self.engine.question_kinds.classify("warm up")
         if self.llm_provider.configured:
             from service.rag.llm import LLMUnavailable
 

@@ -12,6 +12,7 @@ PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 EXPECTED = {
     "system.txt": set(),
     "answer_with_sources.txt": {"follow_up", "sources", "question"},
+    "digest_with_sources.txt": {"follow_up", "sources", "question"},
     "condense_follow_up.txt": {"previous_question"},
 }
 
@@ -24,12 +25,16 @@ class PromptError(Exception):
 class Prompts:
     system: str
     answer_with_sources: str
+    digest_with_sources: str
     condense_follow_up: str
 
-    def user_message(self, question: str, sources: list[str], previous_question: str | None = None) -> str:
+    def user_message(self, question: str, sources: list[str], previous_question: str | None = None,
+                     broad: bool = False) -> str:
+        """The user message; broad: a short paragraph over the sources is asked for instead of one sentence."""
         follow_up = self.condense_follow_up.format(previous_question=previous_question) if previous_question else ""
         numbered = "\n".join(f"[{n}] {text}" for n, text in enumerate(sources, start=1))
-        return self.answer_with_sources.format(follow_up=follow_up, sources=numbered, question=question)
+        template = self.digest_with_sources if broad else self.answer_with_sources
+        return template.format(follow_up=follow_up, sources=numbered, question=question)
 
 
 def _variables(template: str) -> set[str]:

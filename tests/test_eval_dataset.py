@@ -11,7 +11,7 @@ import pytest
 from eval.run import DATASETS_DIR, EVAL_CORPUS, SPLITS, dataset_files
 from ingest.loaders import load
 
-CATEGORIES = {"fact", "multi", "paraphrase", "list", "followup", "unanswerable", "conflict"}
+CATEGORIES = {"fact", "multi", "paraphrase", "list", "followup", "unanswerable", "conflict", "broad"}
 REQUIRED_FIELDS = {"id", "document", "category", "answer_patterns", "gold", "unanswerable", "split"}
 # The frozen split measures generalisation: enough cases, on several documents, the article included.
 FROZEN_MINIMUM = 60

@@ -1,4 +1,4 @@
-from eval.metrics import answer_correct, citation_exact, citation_supported, percentile
+from eval.metrics import answer_correct, citation_exact, citation_supported, key_points_cited, percentile
 
 
 def test_answer_correct_needs_every_pattern():
@@ -27,3 +27,13 @@ def test_percentile():
     assert percentile(values, 50) == 50.5
     assert percentile([], 50) == 0.0
     assert percentile([3.0], 95) == 3.0
+
+
+def test_a_broad_answer_passes_when_every_key_point_is_stated_and_cited():
+    cited = [{"quote": "Standard class is the default."}, {"quote": "First class may be\n booked when it is long."}]
+    points = ["standard class", "first class"]
+    assert key_points_cited("Standard class is the default. First class may be booked.", cited, points)
+    # stated but not in any cited passage
+    assert not key_points_cited("Standard class is the default. First class may be booked.", cited[:1], points)
+    # cited but not stated
+    assert not key_points_cited("Standard class is the default.", cited, points)

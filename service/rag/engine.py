@@ -15,9 +15,12 @@ from typing import Callable, Iterator, Sequence
 from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable, StorageFull
 from service.rag import analysis, selection as selecting
+from service.rag.breadth import QuestionKinds
+from service.rag.digest import digest as digest_sentences
 from service.rag.llm import OnToken
 from service.rag.ranking import Scorer
 from service.rag.retrieve import Candidate, HybridRetriever
+from service.rag.scope import resolve as resolve_scope
 from service.rag.semantic import WordVectors
 from service.rag.store import Chunk
 from service.rag.text import prose
@@ -31,6 +34,10 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\
 
 ABSTAIN_ANSWER = "The documents don't say."
 CONFLICT_PREFIX = "The sources differ."
+# A broad question's digest draws on the document the retrieved passages are most about, and on up to
+# DIGEST_DOCUMENTS - 1 others that weigh at least DIGEST_DOCUMENT_SHARE of it.
+DIGEST_DOCUMENTS = 3
+DIGEST_DOCUMENT_SHARE = 0.5
 
 
 def search_queries(question: str, history: Sequence[str]) -> tuple[str, list[str]]:
@@ -94,6 +101,7 @@ class AnswerEngine:
         word_vectors: WordVectors | None = None,
         llm_answerer=None,
         scorer: Scorer | None = None,
+        question_kinds: QuestionKinds | None = None,
     ):
         self.settings = settings
         self.scorer = scorer or Scorer.load()
@@ -101,6 +109,7 @@ class AnswerEngine:
         self.conversations = conversations
         self.word_vectors = word_vectors
         self.llm_answerer = llm_answerer
+        self.question_kinds = question_kinds  # None: every question is answered as a factoid one
 
     def available_modes(self) -> list[str]:
         llm = self.llm_answerer is not None and self.llm_answerer.provider.configured
@@ -168,7 +177,25 @@ class AnswerEngine:
         timings: dict[str, float] = {}
         result = None
         gate = min(self.scorer.llm_threshold, selection_threshold(self.settings, self.scorer))
-        if mode == "llm" and selection.conflict and not selection.abstained:
+        digest = self._digest(question, candidates, corpus)
+        if digest:
+            # A broad question (a summary, an argument, a comparison) is answered by a digest of sentences; in llm
+            # mode the model writes a paragraph over it, verified sentence by sentence, and the digest is the draft.
+            result = self._extractive_digest(digest)
+            # Which documents it covers: a broad question that names none may be about any of them.
+            notice = "a digest of " + ", ".join(dict.fromkeys(c.source for c in digest))
+            if mode == "llm":
+                if on_draft is not None:
+                    on_draft(result)
+                generated = self.llm_answerer.answer_digest(question, history, digest, corpus, on_token)
+                timings["generate"] = round(generated.generate_ms, 2)
+                if generated.first_token_ms is not None:
+                    timings["first_token"] = round(generated.first_token_ms + (retrieved - started) * 1000, 2)
+                if generated.answer is not None:
+                    result = generated.answer
+                else:
+                    mode, notice = "extractive", f"{notice}; {generated.fallback_reason}; showing the digest instead"
+        elif mode == "llm" and selection.conflict and not selection.abstained:
             # Two documents give different figures: the answer must show both with their citations, which the
             # passages quoted side by side do and a short model answer, giving one figure, would not.
             mode, notice = "extractive", "the sources differ; quoting each"
@@ -259,6 +286,36 @@ class AnswerEngine:
         if "error" in outcome:
             raise outcome["error"]
         yield {"type": "answer", **outcome["answer"]}
+
+    def _digest(self, question: str, candidates: Sequence[Candidate], corpus) -> list[Chunk]:
+        """The digest of a broad question (see service/rag/digest.py), or [] for a factoid one. It covers the
+        document or section the question names (service/rag/scope.py), else the documents the retrieved passages
+        are most about."""
+        if self.question_kinds is None or not candidates:
+            return []
+        vector = self.retriever.embed_query(question)
+        breadth = self.question_kinds.classify(question, vector)
+        if not breadth.broad:
+            return []
+        scope = resolve_scope(question, vector, corpus, self.retriever.store.sentence_vectors)
+        doc_ids = list(scope.doc_ids)
+        if not doc_ids:  # the documents the retrieved passages are most about
+            weight: dict[str, float] = {}
+            for c in candidates:
+                weight[c.chunk.doc_id] = weight.get(c.chunk.doc_id, 0.0) + c.score
+            ranked = sorted(weight, key=lambda d: (-round(weight[d], 9), corpus.doc_chunks[d][0].position))
+            doc_ids = [d for d in ranked if weight[d] >= DIGEST_DOCUMENT_SHARE * weight[ranked[0]]][:DIGEST_DOCUMENTS]
+        best = max(c.score for c in candidates)
+        log.info("broad question kind=%s p=%.2f documents=%s scope=%s", breadth.kind, breadth.probability,
+                 [corpus.doc_chunks[d][0].source for d in doc_ids], scope.why or "from the retrieved passages")
+        return digest_sentences(breadth.kind, question, vector, doc_ids, corpus, self.retriever.store.sentence_vectors,
+                                self.question_kinds.embed_texts, {c.chunk.chunk_id: c.score / best for c in candidates},
+                                scope.section)
+
+    def _extractive_digest(self, chunks: Sequence[Chunk]) -> dict:
+        citations = _citations(chunks, [1.0] * len(chunks))
+        return {"answer": " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations), "abstained": False,
+                "citations": citations}
 
     def _extractive(self, selection: selecting.Selection) -> dict:
         if selection.abstained:

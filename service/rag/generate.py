@@ -19,6 +19,11 @@ from service.rag.text import content_terms, prose
 
 log = logging.getLogger(__name__)
 
+# A paragraph over a digest may be this many times longer than a factoid answer (QA_LLM_MAX_TOKENS). Twice as long
+# (192 tokens) took p50 8.9 s on the tune split's broad questions and kept no more key points than the same budget
+# (p50 4.0 s): the model writes until it is stopped (docs/llm.md).
+BROAD_TOKENS_FACTOR = 1
+
 
 @dataclass
 class Generated:
@@ -93,12 +98,42 @@ class LLMAnswerer:
     ) -> Generated:
         """gate: the least probability (of the scorer) of the passages a kept sentence cites: an answer must rest on
         passages about the question, not only on words that happen to be in the sources."""
+        passages = build_passages(selection, corpus, self.settings.llm_source_chars)
+        generated, kept, unsupported = self._write(question, history, passages, corpus, on_token, gate, broad=False)
+        if not kept:
+            return generated
+        # An answer without a value of the kind the question asks for did not answer, whatever it says instead
+        # (an instruction planted in a source, say). Only values with a written form count here: names are told
+        # by capitals, which a sentence start blurs.
+        asked = analyze(question)
+        if asked.kind in VALUE_KINDS and not holds_kind(" ".join(s.text for s in kept), asked, corpus.common_words):
+            generated.fallback_reason = f"the model's answer does not give the {asked.kind} the question asks for"
+            return generated
+        generated.answer = _compose(kept, passages, unsupported, question, corpus.common_words)
+        return generated
+
+    def answer_digest(self, question: str, history: Sequence[str], digest: Sequence[Chunk], corpus,
+                      on_token: OnToken | None = None) -> Generated:
+        """A short paragraph over a broad question's digest (each sentence a numbered source), every sentence of it
+        verified and cited as a factoid answer's is; a sentence whose claim its source does not state is dropped."""
+        passages = [Passage([c], 1.0) for c in digest]
+        generated, kept, unsupported = self._write(question, history, passages, corpus, on_token, 0.0, broad=True)
+        if kept:
+            generated.answer = _compose(kept, passages, unsupported, question, corpus.common_words)
+        return generated
+
+    def _write(self, question: str, history: Sequence[str], passages: list[Passage], corpus,
+               on_token: OnToken | None, gate: float, broad: bool
+               ) -> tuple[Generated, list[verify.CheckedSentence], list[dict]]:
+        """Put the passages to the model and verify what it wrote: (the outcome, without its answer yet; the
+        sentences kept; the sentences dropped, with their reasons)."""
         from service.errors import Busy
         from service.rag.llm import LLMBusy, LLMUnavailable
 
         common_words = corpus.common_words
-        passages = build_passages(selection, corpus, self.settings.llm_source_chars)
-        user = self.prompts.user_message(question, [p.text for p in passages], history[-1] if history else None)
+        user = self.prompts.user_message(question, [p.text for p in passages], history[-1] if history else None,
+                                         broad=broad)
+        max_tokens = self.settings.llm_max_tokens * (BROAD_TOKENS_FACTOR if broad else 1)
         started = time.perf_counter()
         first_token: list[float] = []
 
@@ -110,12 +145,12 @@ class LLMAnswerer:
 
         try:
             backend = self.provider.get()
-            completion = backend.complete(self.prompts.system, user, self.settings.llm_max_tokens, token)
+            completion = backend.complete(self.prompts.system, user, max_tokens, token)
         except LLMBusy as exc:
             raise Busy(str(exc)) from exc
         except LLMUnavailable as exc:
             return Generated(None, f"the language model is unavailable ({exc}); answered in extractive mode",
-                             model_ran=False)
+                             model_ran=False), [], []
         generate_ms = (time.perf_counter() - started) * 1000
         log.info(
             "generated backend=%s prompt_tokens=%s completion_tokens=%s ms=%.0f timings=%s",
@@ -125,23 +160,21 @@ class LLMAnswerer:
         ttft = first_token[0] if first_token else None
         text = verify.without_abstentions(completion.text)
         if not text:
-            return Generated(None, "the model found no answer in the passages", ttft, generate_ms)
+            return Generated(None, "the model found no answer in the passages", ttft, generate_ms), [], []
         checked = verify.check(question, text, passages, self.embed_texts, self.settings.llm_min_similarity, common_words)
         for s in checked:
             if s.supported and max(passages[i].probability for i in s.support) < gate:
                 s.reason = "its sources are not about what the question asks"
+        seen: set[str] = set()
+        for s in checked:  # a small model may write the same sentence twice: once is enough
+            key = " ".join(s.text.lower().split())
+            if s.supported and key in seen:
+                s.reason = "repeats an earlier sentence"
+            seen.add(key)
         kept = [s for s in checked if s.supported]
         unsupported = [{"sentence": s.text, "reason": s.reason} for s in checked if not s.supported]
-        if not kept:
-            return Generated(None, "the model's answer could not be verified against the sources", ttft, generate_ms)
-        # An answer without a value of the kind the question asks for did not answer, whatever it says instead
-        # (an instruction planted in a source, say). Only values with a written form count here: names are told
-        # by capitals, which a sentence start blurs.
-        asked = analyze(question)
-        if asked.kind in VALUE_KINDS and not holds_kind(" ".join(s.text for s in kept), asked, common_words):
-            return Generated(None, f"the model's answer does not give the {asked.kind} the question asks for",
-                             ttft, generate_ms)
-        return Generated(_compose(kept, passages, unsupported, question, common_words), None, ttft, generate_ms)
+        reason = None if kept else "the model's answer could not be verified against the sources"
+        return Generated(None, reason, ttft, generate_ms), kept, unsupported
 
 
 def _cited_sentences(sentence: verify.CheckedSentence, passages: list[Passage], question: str,

@@ -234,6 +234,15 @@ class ChunkStore:
         # In document order, documents by name: nothing downstream may depend on the hash in a document id.
         return sorted(chunks, key=lambda c: (c.source, c.doc_id, c.idx))
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored sentence-view vector of each chunk (by chunk id), read in batches; ids not found are left out."""
+        out: dict[str, list[float]] = {}
+        for lo in range(0, len(chunk_ids), _BATCH):
+            got = self._chunks.get(ids=[f"{cid}|sentence" for cid in chunk_ids[lo : lo + _BATCH]], include=["embeddings"])
+            for record_id, vector in zip(got["ids"], got["embeddings"]):
+                out[record_id.rsplit("|", 1)[0]] = list(vector)
+        return out
+
     def count_vectors(self) -> int:
         return self._chunks.count()
 

@@ -1,0 +1,94 @@
+"""What part of the documents a broad question is about: one document, one section, or (when it does not say) the
+documents the retrieved passages come from.
+
+Two signals, both general:
+  - a reference to exactly one document: "the X", where X holds words of its title or file name that no other
+    document's title or file name has ("the briefing note", "under the travel policy");
+  - a heading much closer to the question than any other (MiniLM): a document's title scopes to that document,
+    a section heading to that section ("the rules for rail travel" -> "5.2 Rail travel").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from service.rag.retrieve import Corpus
+from service.rag.store import Chunk
+from service.rag.text import content_words, stem
+
+# A heading scopes the question when its similarity to it reaches FOCUS_MIN and beats every other heading's by
+# FOCUS_MARGIN (chosen on the tune split's broad questions: the section asked about scored 0.61-0.75 with a lead of
+# 0.17 or more; no heading of a question about a whole document reached 0.52).
+FOCUS_MIN = 0.6
+FOCUS_MARGIN = 0.1
+
+
+@dataclass(frozen=True)
+class Scope:
+    doc_ids: tuple[str, ...]  # empty: the question does not say
+    section: tuple[str, int, int] | None = None  # (doc_id, first chunk idx, end idx) of one section
+    why: str = ""
+
+
+def document_words(corpus: Corpus) -> dict[str, set[str]]:
+    """Stems of each document's title and file name."""
+    out = {}
+    for doc_id, chunks in corpus.doc_chunks.items():
+        name = re.sub(r"\.[A-Za-z0-9]+$", "", chunks[0].source) if chunks else ""
+        text = f"{corpus.titles.get(doc_id, '')} {re.sub(r'[-_.]+', ' ', name)}"
+        out[doc_id] = {stem(w) for w in content_words(text)}
+    return out
+
+
+# How a question refers to a document: "the briefing note", "this policy", "according to the report".
+_REFERENCE = re.compile(r"\b(?:the|this|that)\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+
+
+def named_document(question: str, corpus: Corpus) -> str | None:
+    """The one document the question refers to as "the X": X's words (as far as they go) all words of that
+    document's title or file name, one of them a word no other document's title or file name has. "The rules for
+    rail travel" names no document, though one title says "rails": "rules" is in none."""
+    words = document_words(corpus)
+    references = [[stem(w) for w in content_words(m.group(1))] for m in _REFERENCE.finditer(question)]
+    hits: set[str] = set()
+    for doc_id, own in words.items():
+        others = set().union(*(w for d, w in words.items() if d != doc_id)) if len(words) > 1 else set()
+        for reference in references:
+            named = []
+            for word in reference:
+                if word not in own:
+                    break
+                named.append(word)
+            if set(named) - others:
+                hits.add(doc_id)
+    return next(iter(hits)) if len(hits) == 1 else None  # two documents named: the question is about both
+
+
+def resolve(question: str, question_vector: Sequence[float], corpus: Corpus,
+            vectors_of: Callable[[list[str]], dict[str, list[float]]]) -> Scope:
+    named = named_document(question, corpus)
+    doc_ids = [named] if named else list(corpus.doc_chunks)
+    headings: list[Chunk] = [c for d in doc_ids for c in corpus.doc_chunks[d] if c.kind == "heading"]
+    found = vectors_of([c.chunk_id for c in headings]) if headings else {}
+    scored = sorted(((float(np.asarray(found[c.chunk_id]) @ np.asarray(question_vector)), c) for c in headings
+                     if c.chunk_id in found), key=lambda sc: (-sc[0], sc[1].position))
+    if scored and scored[0][0] >= FOCUS_MIN and (len(scored) == 1 or scored[0][0] - scored[1][0] >= FOCUS_MARGIN):
+        heading = scored[0][1]
+        if heading.idx == 0:  # a document's title
+            return Scope((heading.doc_id,), None, f"its title is closest to the question: {heading.text!r}")
+        chunks = corpus.doc_chunks[heading.doc_id]
+        # Up to the next heading after the section's first sentences ("5. Transport" runs on through "5.1 …").
+        end, seen_sentence = len(chunks), False
+        for c in chunks[heading.idx + 1:]:
+            if c.kind == "heading" and seen_sentence:
+                end = c.idx
+                break
+            seen_sentence = seen_sentence or c.kind == "sentence"
+        return Scope((heading.doc_id,), (heading.doc_id, heading.idx, end), f"section {heading.text!r}")
+    if named:
+        return Scope((named,), None, "the question names it")
+    return Scope(())
