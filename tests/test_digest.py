@@ -128,3 +128,34 @@ def test_a_document_named_by_the_question(question, named):
     corpus = Corpus(chunks, {d: title for d, (_, title) in docs.items()}, 1)
     found = named_document(question, corpus)
     assert (docs[found][0] if found else None) == named
+
+
+def _scope_corpus():
+    doc = _doc([
+        ("heading", "A report"), ("sentence", "The report opens on this point."),
+        ("heading", "1. Costs"), ("sentence", "Costs rose in every year."), ("sentence", "Staff costs rose most of all."),
+        ("heading", "2. Benefits"), ("sentence", "Benefits came later than planned."),
+        ("sentence", "They were larger than expected."),
+        ("heading", "3. Outlook"), ("sentence", "The outlook is steady for now."),
+        ("sentence", "It recommends care in all things."),
+    ])
+    return doc, Corpus(doc, {"d": "A report"}, 1)
+
+
+@pytest.mark.parametrize("question, first_sentence", [
+    ("Summarize section 2.", "Benefits came later than planned."),
+    ("What does the conclusion say?", "The outlook is steady for now."),  # no "Conclusion" heading: the last section
+    ("Summarize the introduction.", "The report opens on this point."),
+    ("Summarize section 7.", None),  # no such section
+])
+def test_a_section_named_by_number_or_role(question, first_sentence):
+    from service.rag.scope import resolve
+
+    doc, corpus = _scope_corpus()
+    scope = resolve(question, np.zeros(8), corpus, lambda ids: {})
+    if first_sentence is None:
+        assert scope.section is None
+        return
+    doc_id, lo, hi = scope.section
+    sentences = [c.text for c in doc[lo:hi] if c.kind == "sentence"]
+    assert doc_id == "d" and sentences[0] == first_sentence

@@ -5,7 +5,9 @@ Two signals, both general:
   - a reference to exactly one document: "the X", where X holds words of its title or file name that no other
     document's title or file name has ("the briefing note", "under the travel policy");
   - a heading much closer to the question than any other (MiniLM): a document's title scopes to that document,
-    a section heading to that section ("the rules for rail travel" -> "5.2 Rail travel").
+    a section heading to that section ("the rules for rail travel" -> "5.2 Rail travel");
+and the words that name a part: "section 3" (a numbered heading), "the conclusion", "the introduction" (a heading
+that says so, else the document's last full section or its opening).
 """
 
 from __future__ import annotations
@@ -68,10 +70,19 @@ def named_document(question: str, corpus: Corpus) -> str | None:
     return next(iter(hits)) if len(hits) == 1 else None  # two documents named: the question is about both
 
 
+# "section 3", "chapter 2.1", "part 4": a numbered heading.
+_NUMBERED = re.compile(r"\b(?:section|chapter|part)\s+(\d+(?:\.\d+)*)\b", re.I)
+# "the conclusion", "its introduction": the part of a document that plays that role.
+_ROLE = re.compile(r"\b(?:the|its|their|this|that)\s+(conclusions?|concluding section|introduction|intro)\b", re.I)
+
+
 def resolve(question: str, question_vector: Sequence[float], corpus: Corpus,
             vectors_of: Callable[[list[str]], dict[str, list[float]]]) -> Scope:
     named = named_document(question, corpus)
     doc_ids = [named] if named else list(corpus.doc_chunks)
+    by_words = _section_by_words(question, doc_ids, corpus)
+    if by_words is not None:
+        return by_words
     headings: list[Chunk] = [c for d in doc_ids for c in corpus.doc_chunks[d] if c.kind == "heading"]
     found = vectors_of([c.chunk_id for c in headings]) if headings else {}
     scored = sorted(((float(np.asarray(found[c.chunk_id]) @ np.asarray(question_vector)), c) for c in headings
@@ -80,15 +91,56 @@ def resolve(question: str, question_vector: Sequence[float], corpus: Corpus,
         heading = scored[0][1]
         if heading.idx == 0:  # a document's title
             return Scope((heading.doc_id,), None, f"its title is closest to the question: {heading.text!r}")
-        chunks = corpus.doc_chunks[heading.doc_id]
-        # Up to the next heading after the section's first sentences ("5. Transport" runs on through "5.1 …").
-        end, seen_sentence = len(chunks), False
-        for c in chunks[heading.idx + 1:]:
-            if c.kind == "heading" and seen_sentence:
-                end = c.idx
-                break
-            seen_sentence = seen_sentence or c.kind == "sentence"
-        return Scope((heading.doc_id,), (heading.doc_id, heading.idx, end), f"section {heading.text!r}")
+        return _section_scope(corpus, heading)
     if named:
         return Scope((named,), None, "the question names it")
     return Scope(())
+
+
+def _section_scope(corpus: Corpus, heading: Chunk) -> Scope:
+    """The section under a heading: up to the next heading after its first sentences ("5. Transport" runs on
+    through "5.1 …" when it has no sentence of its own)."""
+    chunks = corpus.doc_chunks[heading.doc_id]
+    end, seen_sentence = len(chunks), False
+    for c in chunks[heading.idx + 1:]:
+        if c.kind == "heading" and seen_sentence:
+            end = c.idx
+            break
+        seen_sentence = seen_sentence or c.kind == "sentence"
+    return Scope((heading.doc_id,), (heading.doc_id, heading.idx, end), f"section {heading.text!r}")
+
+
+def _section_by_words(question: str, doc_ids: Sequence[str], corpus: Corpus) -> Scope | None:
+    """The section the question names by number ("section 3") or by role ("the conclusion"), when exactly one
+    matches in the documents in question; None otherwise."""
+    from service.rag.digest import structural_roles
+
+    numbered = _NUMBERED.search(question)
+    if numbered:
+        number = numbered.group(1)
+        pattern = re.compile(rf"^(?:(?:section|chapter|part)\s+)?{re.escape(number)}(?:\.|\s|$)", re.I)
+        matches = [c for d in doc_ids for c in corpus.doc_chunks[d] if c.kind == "heading" and pattern.match(c.text)]
+        return _section_scope(corpus, matches[0]) if len(matches) == 1 else None
+    role = _ROLE.search(question)
+    if not role:
+        return None
+    word = role.group(1).lower()
+    stem_of_role = "conclu" if word.startswith("conclu") else "introduc"
+    titled = [c for d in doc_ids for c in corpus.doc_chunks[d]
+              if c.kind == "heading" and c.idx > 0 and stem_of_role in c.text.lower()]
+    if len(titled) == 1:
+        return _section_scope(corpus, titled[0])
+    if titled or len(doc_ids) != 1:
+        return None  # several candidates, or no document to take the part of
+    chunks = corpus.doc_chunks[doc_ids[0]]
+    if stem_of_role == "conclu":  # the last full section plays the part
+        _, last = structural_roles(chunks)
+        if not last:
+            return None
+        first = min(last)
+        heading = next((c for c in reversed(chunks[:first]) if c.kind == "heading"), None)
+        return _section_scope(corpus, heading) if heading is not None else None
+    # the introduction: what comes before the first section heading after the title
+    end = next((c.idx for c in chunks[1:] if c.kind == "heading" and any(
+        x.kind == "sentence" for x in chunks[1:c.idx])), None)
+    return Scope((doc_ids[0],), (doc_ids[0], 0, end), "the introduction") if end else None
