@@ -261,3 +261,22 @@ def test_truncated_or_tampered_assembled_model_is_refused(tmp_path, monkeypatch)
     monkeypatch.setattr(model_files, "MODEL_BYTES", 16)
     with pytest.raises(model_files.ModelFileError, match="failed its checksum"):
         model_files.ensure_local_model(tmp_path)
+
+
+def test_a_broad_question_gets_a_verified_paragraph_over_its_digest(llm_container):
+    """The digest is the draft; the model reads its sentences and the digest prompt; of what it writes, the sentence
+    its sources state is kept and cited, the one they do not is dropped."""
+    paragraph = ("Russia and Iran signed a 20-year treaty in January 2025 [1]. "
+                 "The treaty created a joint navy of 40 ships [2].")
+    with FakeLLMServer(paragraph) as fake:
+        events = list(llm_container(fake.url).engine.ask_stream(
+            "Could you give me a short overview of this analysis?", mode="llm"))
+    draft, answer = events[0], events[-1]
+    assert draft["type"] == "draft" and len(draft["citations"]) >= 3  # the digest, at once
+    user = fake.requests[0]["messages"][1]["content"]
+    assert "short paragraph" in user and all(c["quote"] in user for c in draft["citations"])
+    assert answer["mode"] == "llm" and not answer["abstained"]
+    assert answer["answer"].startswith("Russia and Iran signed a 20-year treaty in January 2025.")
+    assert "40 ships" not in answer["answer"]
+    assert [u["reason"] for u in answer["unsupported"]] == ["not in the sources: 40"]
+    assert _quotes_exact(answer) and answer["notice"].startswith("a digest of")
