@@ -158,6 +158,8 @@ def cmd_ask(container, args) -> int:
 
 def format_answer(answer: dict) -> str:
     lines = [answer["answer"]]
+    if answer.get("notice"):  # what the answer covers, or why it is not the model's
+        lines.append(f"({answer['notice']})")
     if answer["citations"]:
         lines.append("")
         for c in answer["citations"]:

@@ -113,3 +113,11 @@ def test_invalid_setting_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "error: invalid setting QA_TOP_K: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_terminal_answer_shows_its_notice_and_escapes_it():
+    from service.cli import format_answer
+
+    text = format_answer({"answer": "A. [1]", "notice": "a digest of evil\x1b[2J.txt", "related": [],
+                          "citations": [{"n": 1, "source": "a.txt", "start_char": 0, "end_char": 2}]})
+    assert text.splitlines()[:2] == ["A. [1]", "(a digest of evil\\x1b[2J.txt)"]  # the escape shown, not sent
