@@ -306,8 +306,9 @@ class AnswerEngine:
             ranked = sorted(weight, key=lambda d: (-round(weight[d], 9), corpus.doc_chunks[d][0].position))
             doc_ids = [d for d in ranked if weight[d] >= DIGEST_DOCUMENT_SHARE * weight[ranked[0]]][:DIGEST_DOCUMENTS]
         best = max(c.score for c in candidates)
-        log.info("broad question kind=%s p=%.2f documents=%s scope=%s", breadth.kind, breadth.probability,
-                 [corpus.doc_chunks[d][0].source for d in doc_ids], scope.why or "from the retrieved passages")
+        log.info("broad question kind=%s (similarity %.2f) p=%.2f documents=%s scope=%s", breadth.kind,
+                 breadth.similarity, breadth.probability, [corpus.doc_chunks[d][0].source for d in doc_ids],
+                 scope.why or "from the retrieved passages")
         return digest_sentences(breadth.kind, question, vector, doc_ids, corpus, self.retriever.store.sentence_vectors,
                                 self.question_kinds.embed_texts, {c.chunk.chunk_id: c.score / best for c in candidates},
                                 scope.section)
