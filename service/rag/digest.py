@@ -3,7 +3,7 @@
 Sentences are chosen by maximal marginal relevance over their stored MiniLM vectors: each pick is the sentence most
 relevant to the question that repeats least of what was already picked. Relevance mixes three signals, weighted by
 the kind of question (see KIND_WEIGHTS):
-  - closeness to the question;
+  - closeness to the question: of the sentence, of its section's heading, and the retriever's own score;
   - centrality: closeness to the mean of the document's sentences, which is what the document is mostly about;
   - structure: the document's opening sentences, the first sentence of each section, and its last section (where
     a report states its conclusion).
