@@ -56,16 +56,19 @@ def named_document(question: str, corpus: Corpus) -> str | None:
     rail travel" names no document, though one title says "rails": "rules" is in none."""
     words = document_words(corpus)
     references = [[stem(w) for w in content_words(m.group(1))] for m in _REFERENCE.finditer(question)]
+    holders: dict[str, int] = {}  # word -> how many documents' titles or file names have it
+    for own in words.values():
+        for word in own:
+            holders[word] = holders.get(word, 0) + 1
     hits: set[str] = set()
     for doc_id, own in words.items():
-        others = set().union(*(w for d, w in words.items() if d != doc_id)) if len(words) > 1 else set()
         for reference in references:
             named = []
             for word in reference:
                 if word not in own:
                     break
                 named.append(word)
-            if set(named) - others:
+            if any(holders[word] == 1 for word in named):
                 hits.add(doc_id)
     return next(iter(hits)) if len(hits) == 1 else None  # two documents named: the question is about both
 
