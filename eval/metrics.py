@@ -6,6 +6,8 @@ import re
 import statistics
 from typing import Iterable, Sequence
 
+from service.rag.text import prose
+
 
 def answer_correct(answer: str, patterns: Sequence[str]) -> bool:
     """All key-fact patterns appear in the answer (case-insensitive regexes)."""
@@ -15,7 +17,7 @@ def answer_correct(answer: str, patterns: Sequence[str]) -> bool:
 def key_points_cited(answer: str, citations: Iterable[dict], patterns: Sequence[str]) -> bool:
     """Every key point of a broad question is in the answer and in a passage it cites: a digest that names a point
     without the passage that states it has not shown it."""
-    quotes = [" ".join(c["quote"].split()) for c in citations]
+    quotes = [prose(c["quote"]) for c in citations]
     return answer_correct(answer, patterns) and all(any(re.search(p, q, re.IGNORECASE) for q in quotes) for p in patterns)
 
 

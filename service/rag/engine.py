@@ -315,17 +315,21 @@ class AnswerEngine:
 
     def _extractive_digest(self, chunks: Sequence[Chunk]) -> dict:
         citations = _citations(chunks, [1.0] * len(chunks))
-        return {"answer": " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations), "abstained": False,
-                "citations": citations}
+        return {"answer": _quoted(citations), "abstained": False, "citations": citations}
 
     def _extractive(self, selection: selecting.Selection) -> dict:
         if selection.abstained:
             return {"answer": ABSTAIN_ANSWER, "abstained": True, "citations": [],
                     "related": _citations(selection.related, [0.0] * len(selection.related), verified=False)}
         citations = _citations(selection.chunks, selection.scores)
-        body = " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations)
+        body = _quoted(citations)
         text = f"{CONFLICT_PREFIX} {body}" if selection.conflict else body
         return {"answer": text, "abstained": False, "citations": citations}
+
+
+def _quoted(citations: Sequence[dict]) -> str:
+    """An extractive answer's text: each cited sentence as prose, followed by its marker."""
+    return " ".join(f"{prose(c['quote'])} [{c['n']}]" for c in citations)
 
 
 def _citations(chunks: Sequence[Chunk], scores: Sequence[float], verified: bool = True) -> list[dict]:

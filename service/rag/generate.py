@@ -19,11 +19,6 @@ from service.rag.text import content_terms, prose
 
 log = logging.getLogger(__name__)
 
-# A paragraph over a digest may be this many times longer than a factoid answer (QA_LLM_MAX_TOKENS). Twice as long
-# (192 tokens) took p50 8.9 s on the tune split's broad questions and kept no more key points than the same budget
-# (p50 4.0 s): the model writes until it is stopped (docs/llm.md).
-BROAD_TOKENS_FACTOR = 1
-
 
 @dataclass
 class Generated:
@@ -115,7 +110,9 @@ class LLMAnswerer:
     def answer_digest(self, question: str, history: Sequence[str], digest: Sequence[Chunk], corpus,
                       on_token: OnToken | None = None) -> Generated:
         """A short paragraph over a broad question's digest (each sentence a numbered source), every sentence of it
-        verified and cited as a factoid answer's is; a sentence whose claim its source does not state is dropped."""
+        verified and cited as a factoid answer's is; a sentence whose claim its source does not state is dropped.
+        The token budget is a factoid answer's: twice as long (192 tokens) took p50 8.9 s on the tune split's broad
+        questions and kept no more key points (docs/llm.md)."""
         passages = [Passage([c], 1.0) for c in digest]
         generated, kept, unsupported = self._write(question, history, passages, corpus, on_token, 0.0, broad=True)
         if kept:
@@ -133,7 +130,6 @@ class LLMAnswerer:
         common_words = corpus.common_words
         user = self.prompts.user_message(question, [p.text for p in passages], history[-1] if history else None,
                                          broad=broad)
-        max_tokens = self.settings.llm_max_tokens * (BROAD_TOKENS_FACTOR if broad else 1)
         started = time.perf_counter()
         first_token: list[float] = []
 
@@ -145,7 +141,7 @@ class LLMAnswerer:
 
         try:
             backend = self.provider.get()
-            completion = backend.complete(self.prompts.system, user, max_tokens, token)
+            completion = backend.complete(self.prompts.system, user, self.settings.llm_max_tokens, token)
         except LLMBusy as exc:
             raise Busy(str(exc)) from exc
         except LLMUnavailable as exc:

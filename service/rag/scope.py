@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from service.rag.digest import structural_roles
 from service.rag.retrieve import Corpus
 from service.rag.store import Chunk
 from service.rag.text import content_words, stem
@@ -116,8 +117,6 @@ def _section_scope(corpus: Corpus, heading: Chunk) -> Scope:
 def _section_by_words(question: str, doc_ids: Sequence[str], corpus: Corpus) -> Scope | None:
     """The section the question names by number ("section 3") or by role ("the conclusion"), when exactly one
     matches in the documents in question; None otherwise."""
-    from service.rag.digest import structural_roles
-
     numbered = _NUMBERED.search(question)
     if numbered:
         number = numbered.group(1)
