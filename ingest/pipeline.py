@@ -18,6 +18,9 @@ from service.rag.views import VECTOR_VIEWS, view_text
 log = logging.getLogger(__name__)
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
+# The digests stored with a document (service/rag/summaries.py): (chunks, sentence vectors by chunk id) ->
+# {scope: chunk indexes}.
+DigestFn = Callable[[list[Chunk], dict[str, list[float]]], dict[str, list[int]]]
 
 
 @dataclass
@@ -80,9 +83,9 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     return unique, missing
 
 
-# Bumped whenever conversion or segmentation changes the chunks a file gives: files indexed before are then
-# re-chunked by the next ingest instead of being skipped as unchanged.
-CHUNKING_VERSION = 3
+# Bumped whenever conversion or segmentation changes the chunks a file gives, or what is stored with them: files
+# indexed before are then re-chunked by the next ingest instead of being skipped as unchanged. 4: stored digests.
+CHUNKING_VERSION = 4
 
 
 def fingerprint(data: bytes) -> str:
@@ -108,10 +111,11 @@ def build_chunks(doc_id: str, source: str, text: str) -> list[Chunk]:
 
 
 class Ingestor:
-    def __init__(self, store: ChunkStore, embed: EmbedFn, batch_size: int = 64):
+    def __init__(self, store: ChunkStore, embed: EmbedFn, batch_size: int = 64, digests: DigestFn | None = None):
         self.store = store
         self.embed = embed
         self.batch_size = batch_size
+        self.digests = digests
 
     def ingest(self, paths: Sequence[Path], prune: bool = False, progress: bool | None = None) -> IngestReport:
         """Ingest files and folders. A bad file is reported and skipped; the others still go in."""
@@ -152,9 +156,12 @@ class Ingestor:
             log.warning("ingest failed path=%s reason=%s", path, exc.reason)
             return FileResult(str(path), "failed", doc_id, error=str(exc))
         vectors = self._embed_views(chunks, path.name, progress)
+        digests = None
+        if self.digests is not None:
+            digests = self.digests(chunks, {c.chunk_id: v for c, v in zip(chunks, vectors["sentence"])})
         record = DocumentRecord(
             doc_id=doc_id, source=doc.source, path=str(path), sha256=sha256, title=doc.title,
-            chunks=len(chunks), text=doc.text,
+            chunks=len(chunks), text=doc.text, digests=digests,
         )
         try:
             self.store.replace_document(record, chunks, vectors)

@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, documents, ask, eval, serve, slack."""
+"""The `qa` command: ingest, documents, ask, eval, summarize, serve, slack."""
 
 from __future__ import annotations
 
@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", type=Path, default=None,
                    help="fail (exit 1) when a metric is below the thresholds in this JSON file")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("summarize", help="write the model's summary of each stored digest that has none yet "
+                                         "(qa serve does this in the background)")
+    p.set_defaults(func=cmd_summarize)
 
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default=None)
@@ -207,8 +211,15 @@ def cmd_eval(container, args) -> int:
         if report.failed:
             print(report.summary(), file=sys.stderr)
             return EXIT_FAILED
+    if not container.store.documents():
+        print(f"error: the index at {container.settings.chroma_url or container.settings.data_dir} has no documents; "
+              "ingest the evaluation corpus first (--corpus data/corpus --corpus eval/corpus)", file=sys.stderr)
+        return EXIT_FAILED
     dataset = args.dataset or DATASETS_DIR
     modes = {"all": ["extractive", "llm"]}.get(args.mode, [args.mode])
+    if "llm" in modes and container.llm_provider.configured:
+        # What qa serve writes in the background, written first: llm scores never depend on how far it had got.
+        _write_summaries(container)
     # Every run also measures the usual approach, so each report shows both side by side.
     results = [evaluate(container, dataset, mode, args.split, args.sample) for mode in [*modes, "baseline"]]
     for result in results:
@@ -263,6 +274,29 @@ def _slack_feedback(container) -> dict | None:
     return counts if counts["up"] or counts["down"] else None
 
 
+def cmd_summarize(container, args) -> int:
+    if not container.llm_provider.configured:
+        print("error: no LLM is configured (install the model with `make setup`, or set QA_LLM_GGUF or QA_LLM_URL)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    written, pending = _write_summaries(container)
+    return 0 if written == pending else EXIT_FAILED
+
+
+def _write_summaries(container) -> tuple[int, int]:
+    """Write the pending summaries of stored digests, with a progress bar on a terminal: (written, pending)."""
+    from tqdm import tqdm
+
+    writer = container.summary_writer
+    pending = len(writer.pending())
+    if not pending:
+        return 0, 0
+    with tqdm(total=pending, desc="writing summaries", unit="summary", disable=None, file=sys.stderr) as bar:
+        written = writer.write_pending(progress=lambda done, total: bar.update(1))
+    print(f"summaries written: {written} of {pending}", file=sys.stderr)
+    return written, pending
+
+
 def cmd_serve(container, args) -> int:
     import uvicorn
 
@@ -281,6 +315,8 @@ def cmd_serve(container, args) -> int:
         report = container.ingest(args.seed)
         print(report.summary(), file=sys.stderr)
     container.warm_up()
+    if container.llm_provider.configured:  # summaries of the stored digests, written while the service answers
+        container.summary_writer.start()
     uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
     return 0
 

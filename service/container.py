@@ -111,12 +111,24 @@ class Container:
     def ingestor(self):
         from ingest.pipeline import Ingestor
 
-        return Ingestor(self.store, self.embed_texts, self.settings.embed_batch_size)
+        from service.rag.summaries import compute_digests
+
+        return Ingestor(self.store, self.embed_texts, self.settings.embed_batch_size,
+                        digests=compute_digests)
+
+    @cached_property
+    def summary_writer(self):
+        """Writes the model's summaries of the stored digests (service/rag/summaries.py)."""
+        from service.rag.summaries import SummaryWriter
+
+        return SummaryWriter(self.store, self.retriever.corpus, self.llm_answerer.answer_digest)
 
     def ingest(self, paths, prune: bool = False, progress: bool | None = None):
         report = self.ingestor.ingest(paths, prune=prune, progress=progress)
         if "retriever" in self.__dict__:
             self.retriever.invalidate()
+        if "summary_writer" in self.__dict__:  # running in the background (qa serve): the new documents' turn
+            self.summary_writer.wake()
         return report
 
     def warm_up(self) -> None:

@@ -72,7 +72,7 @@ def test_a_digest_is_in_document_order_and_does_not_repeat_itself():
     vectors = _vectors(DOC, lambda c: axis.get(c.text, 5))
     question = np.zeros(8, dtype=np.float32)
     question[[0, 1]] = 1 / np.sqrt(2)
-    chosen = digest("list", "List all the parts.", question, ["d"], corpus, lambda ids: vectors, lambda texts: [],
+    chosen = digest("list", "List all the parts.", question, ["d"], corpus.doc_chunks, lambda ids: vectors, lambda texts: [],
                     limit=3)
     texts = [c.text for c in chosen]
     assert len(texts) == 3
@@ -94,7 +94,7 @@ def test_a_broad_question_gets_a_cited_digest_and_a_factoid_one_its_short_answer
     assert starts == sorted(starts)
     assert all(text[c["start_char"]:c["end_char"]] == c["quote"] for c in summary["citations"])
     assert all(len(c["quote"].split()) >= 5 for c in summary["citations"])  # no run-in headings
-    assert summary["notice"] == f"a digest of {ARTICLE.name}"
+    assert summary["notice"] == f"a digest of {ARTICLE.name}, made at ingest"  # the summary stored of the article
     fact = indexed.engine.ask("How long is the Resht–Astara railway?", mode="extractive")
     assert "162" in fact["answer"] and len(fact["citations"]) <= 2
 
@@ -106,8 +106,7 @@ def test_a_list_announced_by_a_sentence_comes_with_its_items():
         ("sentence", "These costs are never paid:"), ("sentence", "fines;"), ("sentence", "minibar items;"),
         ("sentence", "alcohol."), ("sentence", "Visa fees are business costs."),
     ])
-    corpus = Corpus(doc, {"d": "Policy"}, 1)
-    assert [c.text for c in _with_list_items([doc[0]], corpus)] == [
+    assert [c.text for c in _with_list_items([doc[0]], {"d": doc})] == [
         "These costs are never paid:", "fines;", "minibar items;", "alcohol."]
 
 

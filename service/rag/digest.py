@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from service.rag.retrieve import Corpus
 from service.rag.store import Chunk
 
 # Sentences in a digest (fewer when the document or section has fewer). A digest stopped early, once its next pick
@@ -81,14 +80,21 @@ def comparison_sides(question: str) -> tuple[str, str] | None:
     return None
 
 
+def is_heading(chunk: Chunk) -> bool:
+    """A heading line, or a run-in heading: a "sentence" too short to say anything ("Assessment.", "Technical
+    obstacles.") that opens a paragraph of a document written without heading lines."""
+    return chunk.kind == "heading" or (chunk.kind == "sentence" and len(chunk.text.split()) < MIN_WORDS)
+
+
 def structural_roles(chunks: Sequence[Chunk]) -> tuple[set[int], set[int]]:
     """Indexes (into chunks, one document in order) of its structural sentences (the opening ones and the first of
     each section) and of its last section's sentences (none when the document has fewer than two sections)."""
-    sentences = [i for i, c in enumerate(chunks) if c.kind == "sentence"]
+    heads = [is_heading(c) for c in chunks]
+    sentences = [i for i, c in enumerate(chunks) if c.kind == "sentence" and not heads[i]]
     leads = set(sentences[:OPENING])
     after_heading = True
     for i, c in enumerate(chunks):
-        if c.kind == "heading":
+        if heads[i]:
             after_heading = True
         elif c.kind == "sentence" and after_heading:
             leads.add(i)
@@ -98,7 +104,7 @@ def structural_roles(chunks: Sequence[Chunk]) -> tuple[set[int], set[int]]:
     sections: dict[int, list[int]] = {}
     heading = None
     for i, c in enumerate(chunks):
-        if c.kind == "heading":
+        if heads[i]:
             heading = i
             sections[i] = []
         elif c.kind == "sentence" and heading is not None:
@@ -113,7 +119,7 @@ def digest(
     question: str,
     question_vector: Sequence[float],
     doc_ids: Sequence[str],
-    corpus: Corpus,
+    doc_chunks: Mapping[str, Sequence[Chunk]],
     sentence_vectors: Callable[[list[str]], dict[str, list[float]]],
     embed_texts: Callable[[list[str]], list[list[float]]],
     retrieved: dict[str, float] | None = None,
@@ -122,7 +128,8 @@ def digest(
 ) -> list[Chunk]:
     """The digest's sentences, in document order (documents in the order given). retrieved: the retriever's scores
     of the passages it found, relative to the best (1.0): the best evidence of what the question is about.
-    section: (doc_id, first idx, end idx) when the question is about one section (service/rag/scope.py)."""
+    section: (doc_id, first idx, end idx) when the question is about one section (service/rag/scope.py).
+    doc_chunks: each document's chunks in order (Corpus.doc_chunks, or one document's at ingest)."""
     weights = KIND_WEIGHTS.get(kind, KIND_WEIGHTS["summary"])
     retrieved = retrieved or {}
     q = np.asarray(question_vector, dtype=np.float32)
@@ -130,7 +137,7 @@ def digest(
     relevance: list[float] = []
     vectors: list[np.ndarray] = []
     for doc_id in doc_ids:
-        chunks = corpus.doc_chunks.get(doc_id, [])
+        chunks = doc_chunks.get(doc_id, [])
         leads, conclusion = structural_roles(chunks)
         heading_at = _section_headings(chunks)
         lo, hi = (section[1], section[2]) if section and section[0] == doc_id else (0, len(chunks))
@@ -172,7 +179,7 @@ def digest(
                 chosen.append(best)
     picked = [pool[i] for i in _mmr(matrix, np.asarray(relevance), chosen, limit)]
     if kind == "list":
-        picked = _with_list_items(picked, corpus)
+        picked = _with_list_items(picked, doc_chunks)
     order = {doc_id: n for n, doc_id in enumerate(doc_ids)}
     return sorted(picked, key=lambda c: (order[c.doc_id], c.idx))
 
@@ -188,7 +195,7 @@ def _section_headings(chunks: Sequence[Chunk]) -> dict[int, int]:
     return out
 
 
-def _with_list_items(picked: list[Chunk], corpus: Corpus) -> list[Chunk]:
+def _with_list_items(picked: list[Chunk], doc_chunks: Mapping[str, Sequence[Chunk]]) -> list[Chunk]:
     """A sentence that announces a list ("The following costs will not be paid:") brings its items: for "list all"
     the items are the answer."""
     out = list(picked)
@@ -198,7 +205,8 @@ def _with_list_items(picked: list[Chunk], corpus: Corpus) -> list[Chunk]:
             continue
         semicolons = False
         for offset in range(1, LIST_ITEMS + 1):
-            item = corpus.neighbour(chunk, offset)
+            chunks = doc_chunks[chunk.doc_id]
+            item = chunks[chunk.idx + offset] if chunk.idx + offset < len(chunks) else None
             if item is None or item.kind != "sentence":
                 break
             if item.chunk_id not in ids:

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Sequence
 
 from service.conversations import ConversationStore
 from service.errors import ConversationNotFound, InvalidQuestion, ModeUnavailable, StorageFull
-from service.rag import analysis, selection as selecting
+from service.rag import analysis, selection as selecting, summaries
 from service.rag.breadth import QuestionKinds
 from service.rag.digest import digest as digest_sentences
 from service.rag.llm import OnToken
@@ -65,6 +65,15 @@ def clean_question(question: str) -> str:
     whitespace collapsed."""
     text = _ESCAPE_SEQUENCE.sub(" ", unicodedata.normalize("NFC", question))
     return " ".join(_UNPRINTABLE.sub(" ", text).split())
+
+
+@dataclass(frozen=True)
+class Broad:
+    """A broad question's digest, what it covers (the answer's notice), and the model's paragraph stored for it."""
+
+    chunks: list[Chunk]
+    notice: str
+    written: dict | None = None
 
 
 @dataclass
@@ -177,17 +186,21 @@ class AnswerEngine:
         timings: dict[str, float] = {}
         result = None
         gate = min(self.scorer.llm_threshold, selection_threshold(self.settings, self.scorer))
-        digest = self._digest(question, candidates, corpus)
-        if digest:
+        broad = self._broad(question, candidates, corpus)
+        if broad is not None:
             # A broad question (a summary, an argument, a comparison) is answered by a digest of sentences; in llm
             # mode the model writes a paragraph over it, verified sentence by sentence, and the digest is the draft.
-            result = self._extractive_digest(digest)
-            # Which documents it covers: a broad question that names none may be about any of them.
-            notice = "a digest of " + ", ".join(dict.fromkeys(c.source for c in digest))
-            if mode == "llm":
+            result = self._extractive_digest(broad.chunks)
+            notice = broad.notice
+            if mode == "llm" and broad.written is not None:  # written in the background: no generation to wait for
+                if broad.written["answer"] is not None:
+                    result = {"abstained": False, **broad.written}
+                else:  # and none of it could be verified: it would not be now either
+                    mode, notice = "extractive", f"{notice}; {broad.written['reason']}; showing the digest instead"
+            elif mode == "llm":
                 if on_draft is not None:
                     on_draft(result)
-                generated = self.llm_answerer.answer_digest(question, history, digest, corpus, on_token)
+                generated = self.llm_answerer.answer_digest(question, history, broad.chunks, corpus, on_token)
                 timings["generate"] = round(generated.generate_ms, 2)
                 if generated.first_token_ms is not None:
                     timings["first_token"] = round(generated.first_token_ms + (retrieved - started) * 1000, 2)
@@ -287,16 +300,17 @@ class AnswerEngine:
             raise outcome["error"]
         yield {"type": "answer", **outcome["answer"]}
 
-    def _digest(self, question: str, candidates: Sequence[Candidate], corpus) -> list[Chunk]:
-        """The digest of a broad question (see service/rag/digest.py), or [] for a factoid one. It covers the
+    def _broad(self, question: str, candidates: Sequence[Candidate], corpus) -> Broad | None:
+        """The digest of a broad question (see service/rag/digest.py), or None for a factoid one. It covers the
         document or section the question names (service/rag/scope.py), else the documents the retrieved passages
-        are most about."""
+        are most about. A summary of one document or section is the one stored at ingest, with the model's paragraph
+        over it once written (service/rag/summaries.py)."""
         if self.question_kinds is None or not candidates:
-            return []
+            return None
         vector = self.retriever.embed_query(question)
         breadth = self.question_kinds.classify(question, vector)
         if not breadth.broad:
-            return []
+            return None
         scope = resolve_scope(question, vector, corpus, self.retriever.store.sentence_vectors)
         doc_ids = list(scope.doc_ids)
         if not doc_ids:  # the documents the retrieved passages are most about
@@ -305,13 +319,36 @@ class AnswerEngine:
                 weight[c.chunk.doc_id] = weight.get(c.chunk.doc_id, 0.0) + c.score
             ranked = sorted(weight, key=lambda d: (-round(weight[d], 9), corpus.doc_chunks[d][0].position))
             doc_ids = [d for d in ranked if weight[d] >= DIGEST_DOCUMENT_SHARE * weight[ranked[0]]][:DIGEST_DOCUMENTS]
+        if breadth.kind == "summary" and len(doc_ids) == 1:
+            stored = self._stored_summary(doc_ids[0], scope.section, corpus)
+            if stored is not None:  # and in llm mode its paragraph, once written: no generation to wait for
+                part = f", section {stored.name!r}" if scope.section else ""
+                log.info("broad question kind=summary: the summary stored of %s%s", stored.chunks[0].source, part)
+                return Broad(stored.chunks, f"a digest of {stored.chunks[0].source}{part}, made at ingest",
+                             stored.written)
         best = max(c.score for c in candidates)
         log.info("broad question kind=%s (similarity %.2f) p=%.2f documents=%s scope=%s", breadth.kind,
                  breadth.similarity, breadth.probability, [corpus.doc_chunks[d][0].source for d in doc_ids],
                  scope.why or "from the retrieved passages")
-        return digest_sentences(breadth.kind, question, vector, doc_ids, corpus, self.retriever.store.sentence_vectors,
-                                self.question_kinds.embed_texts, {c.chunk.chunk_id: c.score / best for c in candidates},
-                                scope.section)
+        chunks = digest_sentences(breadth.kind, question, vector, doc_ids, corpus.doc_chunks,
+                                  self.retriever.store.sentence_vectors, self.question_kinds.embed_texts,
+                                  {c.chunk.chunk_id: c.score / best for c in candidates}, scope.section)
+        # Which documents it covers: a broad question that names none may be about any of them.
+        return Broad(chunks, "a digest of " + ", ".join(dict.fromkeys(c.source for c in chunks))) if chunks else None
+
+    def _stored_summary(self, doc_id: str, section: tuple[str, int, int] | None,
+                        corpus) -> summaries.StoredSummary | None:
+        """The summary of a document or section stored at ingest; None when there is none (an index made before
+        digests were stored, or a section too short to have one)."""
+        chunks = corpus.doc_chunks.get(doc_id, [])
+        stored = self.retriever.store.summaries(doc_id)
+        key = str(section[1]) if section else summaries.DOCUMENT
+        if stored is None or key not in stored[0] or not chunks:
+            return None
+        digests, written = stored
+        name = summaries.scope_name(corpus.titles.get(doc_id, ""), chunks, key)
+        picked = [chunks[i] for i in digests[key] if i < len(chunks) and chunks[i].kind == "sentence"]
+        return summaries.StoredSummary(name, picked, written.get(key)) if picked else None
 
     def _extractive_digest(self, chunks: Sequence[Chunk]) -> dict:
         citations = _citations(chunks, [1.0] * len(chunks))

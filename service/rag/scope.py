@@ -101,16 +101,20 @@ def resolve(question: str, question_vector: Sequence[float], corpus: Corpus,
     return Scope(())
 
 
-def _section_scope(corpus: Corpus, heading: Chunk) -> Scope:
-    """The section under a heading: up to the next heading after its first sentences ("5. Transport" runs on
-    through "5.1 …" when it has no sentence of its own)."""
-    chunks = corpus.doc_chunks[heading.doc_id]
-    end, seen_sentence = len(chunks), False
-    for c in chunks[heading.idx + 1:]:
+def section_end(chunks: Sequence[Chunk], heading_idx: int) -> int:
+    """Where the section under chunks[heading_idx] ends: at the next heading after its first sentences ("5. Transport"
+    runs on through "5.1 …" when it has no sentence of its own), else at the end of the document."""
+    seen_sentence = False
+    for c in chunks[heading_idx + 1:]:
         if c.kind == "heading" and seen_sentence:
-            end = c.idx
-            break
+            return c.idx
         seen_sentence = seen_sentence or c.kind == "sentence"
+    return len(chunks)
+
+
+def _section_scope(corpus: Corpus, heading: Chunk) -> Scope:
+    """The section under a heading (see section_end)."""
+    end = section_end(corpus.doc_chunks[heading.doc_id], heading.idx)
     return Scope((heading.doc_id,), (heading.doc_id, heading.idx, end), f"section {heading.text!r}")
 
 

@@ -8,6 +8,7 @@ change, lets each process notice that its in-memory BM25 and chunk table are sta
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ class DocumentRecord:
     title: str
     chunks: int
     text: str | None = None
+    # The stored digests, by scope (service/rag/summaries.py): chunk indexes.
+    digests: dict[str, list[int]] | None = None
 
 
 class IndexUnavailable(Exception):
@@ -128,6 +131,7 @@ class ChunkStore:
                     "title": record.title,
                     "chunks": record.chunks,
                     "updated": time.time(),
+                    "digests": json.dumps(record.digests or {}),
                 }
             ],
         )
@@ -242,6 +246,34 @@ class ChunkStore:
             for record_id, vector in zip(got["ids"], got["embeddings"]):
                 out[record_id.rsplit("|", 1)[0]] = list(vector)
         return out
+
+    def summaries(self, doc_id: str) -> tuple[dict[str, list[int]], dict[str, dict]] | None:
+        """A document's stored digests and the paragraphs written for its current version (service/rag/summaries.py),
+        or None when the document is unknown or was indexed before digests were stored."""
+        got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0]
+        if "digests" not in meta:
+            return None
+        written = json.loads(meta.get("written") or "{}")
+        current = written.get("items", {}) if written.get("version") == content_version(meta["sha256"]) else {}
+        return json.loads(meta["digests"]), current
+
+    def save_written_summary(self, doc_id: str, sha256: str, key: str, payload: dict) -> bool:
+        """Store the paragraph written over one digest of this content version; False (nothing stored) when the
+        document has since been replaced or deleted."""
+        got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"] or got["metadatas"][0]["sha256"] != sha256:
+            return False
+        meta = dict(got["metadatas"][0])
+        version = content_version(sha256)
+        written = json.loads(meta.get("written") or "{}")
+        items = written.get("items", {}) if written.get("version") == version else {}
+        items[key] = payload
+        meta["written"] = json.dumps({"version": version, "items": items})
+        self._docs.update(ids=[doc_id], metadatas=[meta])
+        return True
 
     def count_vectors(self) -> int:
         return self._chunks.count()
