@@ -22,6 +22,7 @@ from eval.metrics import percentile
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
 DATASET = ROOT / "eval" / "datasets" / "article.jsonl"
+ARTICLE = "russia-iran-partnership-south-caucasus.txt"
 
 _SUBJECTS = ["The ministry", "The consortium", "The port authority", "The regional council", "The operator",
              "The central bank", "The rail company", "The energy agency", "The customs service", "The delegation"]
@@ -117,6 +118,30 @@ def bench_llm(container, dataset: Path, count: int) -> dict[str, float]:
     }
 
 
+def bench_summaries(container, source: str) -> dict[str, float]:
+    """Writing the stored summaries of one document (its whole text and each section), then "Summarize X" for
+    each of them in llm mode: answered from what is stored (goal 1 s), with no generation."""
+    writer = container.summary_writer
+    doc_id = next(r.doc_id for r in container.store.documents() if r.source == source)
+    jobs = [job for job in writer.pending() if job.doc_id == doc_id]
+    started = time.perf_counter()
+    written = sum(writer.write(job) for job in jobs)
+    seconds = time.perf_counter() - started
+    totals, stored = [], 0
+    for job in jobs:
+        t = time.perf_counter()
+        answer = container.engine.ask(job.question, mode="llm")
+        totals.append((time.perf_counter() - t) * 1000)
+        stored += (answer.get("notice") or "").endswith("made at ingest") and "generate" not in answer["timings_ms"]
+    return {
+        "summaries_written": f"{written}/{len(jobs)}",
+        "summaries_write_s": seconds,
+        "summary_ask_p50_ms": percentile(totals, 50),
+        "summary_ask_p95_ms": percentile(totals, 95),
+        "summary_ask_from_stored": f"{stored}/{len(jobs)}",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=40)
@@ -182,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.llm_questions and container.llm_provider.configured:
             results.update(bench_llm(container, DATASET, args.llm_questions))
+            results.update(bench_summaries(container, ARTICLE))
 
         if args.http_requests:
             results.update(bench_http(work / "index", questions, args.http_requests))

@@ -130,6 +130,22 @@ def test_a_document_named_by_the_question(question, named):
     assert (docs[found][0] if found else None) == named
 
 
+@pytest.mark.parametrize("found_in, named", [
+    (None, "autopkgtest.txt"),  # "the package": a word only that title has
+    ({"b", "c"}, "autopkgtest.txt"),
+    ({"b"}, None),  # nothing retrieved from it: "package" is the question's topic, not a reference
+])
+def test_a_title_word_names_a_document_only_where_something_was_found(found_in, named):
+    from service.rag.scope import named_document
+
+    docs = {"b": ("developer-duties.html", "Debian Developer's Duties"),
+            "c": ("autopkgtest.txt", "Autopkgtest - Defining tests for Debian packages")}
+    chunks = [Chunk(f"{d}:0", d, source, 0, 0, len(title), "heading", title) for d, (source, title) in docs.items()]
+    corpus = Corpus(chunks, {d: title for d, (_, title) in docs.items()}, 1)
+    found = named_document("What happens when the package has release-critical bugs?", corpus, found_in)
+    assert (docs[found][0] if found else None) == named
+
+
 def _scope_corpus():
     doc = _doc([
         ("heading", "A report"), ("sentence", "The report opens on this point."),

@@ -35,6 +35,27 @@ def test_ingest_stores_a_digest_of_the_document_and_of_each_section(indexed):
             assert all(int(key) < i < bounds[int(key)] for i in indexes), key
 
 
+def _chunks(rows):
+    from service.rag.store import Chunk
+
+    return [Chunk(f"d:{i}", "d", "d.md", i, i, i + 1, kind, text) for i, (kind, text) in enumerate(rows)]
+
+
+def test_headings_over_the_same_text_make_one_section_whose_summary_answers_for_each():
+    chunks = _chunks([
+        ("heading", "A policy"), ("sentence", "This policy covers all the travel of staff."),
+        ("heading", "5. Transport"), ("heading", "5.1 Air travel"),
+        ("sentence", "Economy class is the default for flights."), ("sentence", "Business class needs a director."),
+        ("heading", "5.2 Rail travel"), ("sentence", "Standard class is the default for trains."),
+        ("sentence", "First class is allowed on long journeys."),
+    ])
+    assert summaries.sections(chunks) == [(3, 6), (6, 9)]  # "5. Transport" heads what "5.1 Air travel" heads
+    digests = {summaries.DOCUMENT: [1], "3": [4, 5], "6": [7, 8]}
+    assert summaries.section_key(digests, chunks, ("d", 2, 6)) == "3"  # asked about "5. Transport"
+    assert summaries.section_key(digests, chunks, ("d", 6, 9)) == "6"
+    assert summaries.section_key(digests, chunks, ("d", 1, 2)) is None
+
+
 @pytest.fixture()
 def note_index(indexed, tmp_path):
     """A container with an index of its own holding the briefing note, and its model at `url` (set per test)."""
@@ -56,7 +77,7 @@ def test_a_summary_is_written_once_then_answers_without_the_model(note_index):
         writer = container.summary_writer
         jobs = writer.pending()
         assert [j.key for j in jobs][0] == summaries.DOCUMENT
-        assert jobs[0].question.startswith("Summarize BRIEFING NOTE: THE INSTC")
+        assert jobs[0].question.startswith('Summarize the document "BRIEFING NOTE: THE INSTC')
         assert writer.write_pending() == len(jobs)
         assert len(fake.requests) == len(jobs)
         assert writer.pending() == []  # stored: a restart has nothing left to do

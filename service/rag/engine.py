@@ -311,7 +311,8 @@ class AnswerEngine:
         breadth = self.question_kinds.classify(question, vector)
         if not breadth.broad:
             return None
-        scope = resolve_scope(question, vector, corpus, self.retriever.store.sentence_vectors)
+        scope = resolve_scope(question, vector, corpus, self.retriever.store.sentence_vectors,
+                              {c.chunk.doc_id for c in candidates})
         doc_ids = list(scope.doc_ids)
         if not doc_ids:  # the documents the retrieved passages are most about
             weight: dict[str, float] = {}
@@ -342,10 +343,12 @@ class AnswerEngine:
         digests were stored, or a section too short to have one)."""
         chunks = corpus.doc_chunks.get(doc_id, [])
         stored = self.retriever.store.summaries(doc_id)
-        key = str(section[1]) if section else summaries.DOCUMENT
-        if stored is None or key not in stored[0] or not chunks:
+        if stored is None or not chunks:
             return None
         digests, written = stored
+        key = summaries.DOCUMENT if section is None else summaries.section_key(digests, chunks, section)
+        if key not in digests:
+            return None
         name = summaries.scope_name(corpus.titles.get(doc_id, ""), chunks, key)
         picked = [chunks[i] for i in digests[key] if i < len(chunks) and chunks[i].kind == "sentence"]
         return summaries.StoredSummary(name, picked, written.get(key)) if picked else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -51,10 +51,14 @@ def document_words(corpus: Corpus) -> dict[str, set[str]]:
 _REFERENCE = re.compile(r"\b(?:the|this|that)\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
 
 
-def named_document(question: str, corpus: Corpus) -> str | None:
+def named_document(question: str, corpus: Corpus, found_in: Collection[str] | None = None) -> str | None:
     """The one document the question refers to as "the X": X's words (as far as they go) all words of that
     document's title or file name, one of them a word no other document's title or file name has. "The rules for
-    rail travel" names no document, though one title says "rails": "rules" is in none."""
+    rail travel" names no document, though one title says "rails": "rules" is in none.
+
+    found_in: the documents the retrieved passages come from. A title's word can be the question's topic word
+    instead ("the package" in a question about a maintainer's duties, where only one title says "packages"): the
+    reference holds only when the retriever found something in that document too."""
     words = document_words(corpus)
     references = [[stem(w) for w in content_words(m.group(1))] for m in _REFERENCE.finditer(question)]
     holders: dict[str, int] = {}  # word -> how many documents' titles or file names have it
@@ -71,7 +75,10 @@ def named_document(question: str, corpus: Corpus) -> str | None:
                 named.append(word)
             if any(holders[word] == 1 for word in named):
                 hits.add(doc_id)
-    return next(iter(hits)) if len(hits) == 1 else None  # two documents named: the question is about both
+    if len(hits) != 1:  # two documents named: the question is about both
+        return None
+    hit = next(iter(hits))
+    return hit if found_in is None or hit in found_in else None
 
 
 # "section 3", "chapter 2.1", "part 4": a numbered heading.
@@ -81,8 +88,10 @@ _ROLE = re.compile(r"\b(?:the|its|their|this|that)\s+(conclusions?|concluding se
 
 
 def resolve(question: str, question_vector: Sequence[float], corpus: Corpus,
-            vectors_of: Callable[[list[str]], dict[str, list[float]]]) -> Scope:
-    named = named_document(question, corpus)
+            vectors_of: Callable[[list[str]], dict[str, list[float]]],
+            found_in: Collection[str] | None = None) -> Scope:
+    """found_in: the documents the retrieved passages come from (see named_document)."""
+    named = named_document(question, corpus, found_in)
     doc_ids = [named] if named else list(corpus.doc_chunks)
     by_words = _section_by_words(question, doc_ids, corpus)
     if by_words is not None:
