@@ -315,7 +315,9 @@ def cmd_serve(container, args) -> int:
         report = container.ingest(args.seed)
         print(report.summary(), file=sys.stderr)
     container.warm_up()
-    if container.llm_provider.configured:  # summaries of the stored digests, written while the service answers
+    # Summaries of the stored digests, written while the service answers; not where answers are extractive by default
+    # (QA_ANSWER_MODE=extractive), which should not load the model for them.
+    if container.llm_provider.configured and container.settings.answer_mode != "extractive":
         container.summary_writer.start()
     uvicorn.run(create_app(container), host=host, port=port, log_level="warning")
     return 0

@@ -134,3 +134,29 @@ def test_a_paragraph_with_nothing_verifiable_is_stored_as_such_and_the_digest_an
         assert len(fake.requests) == asked
         assert answer["mode"] == "extractive" and len(answer["citations"]) >= 3
         assert answer["notice"].endswith("showing the digest instead")
+
+
+def test_the_background_writer_writes_what_an_ingest_makes_due(note_index):
+    with FakeLLMServer(_first_source_then_a_claim_it_lacks) as fake:
+        container, path = note_index(fake.url)
+        writer = container.summary_writer
+        writer.start()
+        assert _eventually(lambda: writer.pending() == [])
+        written = len(fake.requests)
+        assert written > 0
+        path.write_text(path.read_text(encoding="utf-8") + "\nA postscript adds one more sentence to the note.\n",
+                        encoding="utf-8")
+        assert not container.ingest([path]).failed  # wakes the writer: the new version's summaries are due
+        assert _eventually(lambda: writer.pending() == [])
+        assert len(fake.requests) > written
+
+
+def _eventually(condition, seconds: float = 60.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

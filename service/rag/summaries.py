@@ -41,7 +41,8 @@ def sections(chunks: Sequence[Chunk]) -> list[tuple[int, int]]:
     by_end: dict[int, int] = {}
     for heading in (c for c in chunks[1:] if c.kind == "heading"):
         end = section_end(chunks, heading.idx)
-        quotable = sum(1 for c in chunks[heading.idx + 1:end] if c.kind == "sentence" and len(c.text.split()) >= MIN_WORDS)
+        quotable = sum(1 for c in chunks[heading.idx + 1:end]
+                       if c.kind == "sentence" and len(c.text.split()) >= MIN_WORDS)
         if quotable >= SECTION_SENTENCES:
             by_end[end] = heading.idx
     return sorted((h, end) for end, h in by_end.items())
@@ -115,7 +116,8 @@ class SummaryWriter:
     One at a time, in a background thread (start(), wake() after an ingest), or in the foreground (write_pending()).
     Resumable: what is written is stored at once, so a restart goes on with what is left. A paragraph that fails
     verification is stored as such, so it is not asked for again; a model that cannot be reached ends the pass, and
-    the next wake() tries again.
+    the next wake() tries again. It takes the model's slot like a question does: a question asked while a summary
+    is being written waits for it to finish (one summary took about 9 s on the 2-core machine).
     """
 
     def __init__(self, store, corpus: Callable[[], object], answer_digest: Callable[..., object]):
@@ -192,7 +194,7 @@ class SummaryWriter:
             self._wake.clear()
             try:
                 self.write_pending()
-            except Busy:  # questions come first: try again shortly
+            except Busy:  # the model stayed taken by questions for its whole queue wait: try again shortly
                 time.sleep(5)
                 self._wake.set()
             except Exception:  # the writer must outlive a failing store or model; the next wake tries again
