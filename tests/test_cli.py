@@ -121,3 +121,22 @@ def test_the_terminal_answer_shows_its_notice_and_escapes_it():
     text = format_answer({"answer": "A. [1]", "notice": "a digest of evil\x1b[2J.txt", "related": [],
                           "citations": [{"n": 1, "source": "a.txt", "start_char": 0, "end_char": 2}]})
     assert text.splitlines()[:2] == ["A. [1]", "(a digest of evil\\x1b[2J.txt)"]  # the escape shown, not sent
+
+
+def test_summarize_writes_every_stored_summary_once_then_has_nothing_to_do(tmp_path):
+    from tests.fake_llm_server import FakeLLMServer
+
+    data_dir = tmp_path / "index"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    assert run_qa(data_dir, "ingest", str(corpus)).returncode == 0
+    with FakeLLMServer("The documents don't say.") as fake:
+        env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_LLM_URL": fake.url}
+        first = subprocess.run([str(QA), "summarize"], env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        written = len(fake.requests)
+        assert written > 1 and f"summaries written: {written} of {written}" in first.stderr
+        again = subprocess.run([str(QA), "summarize"], env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0 and len(fake.requests) == written
+
