@@ -288,13 +288,13 @@ def _write_summaries(container) -> tuple[int, int]:
     from tqdm import tqdm
 
     writer = container.summary_writer
-    pending = len(writer.pending())
-    if not pending:
+    jobs = writer.pending()
+    if not jobs:
         return 0, 0
-    with tqdm(total=pending, desc="writing summaries", unit="summary", disable=None, file=sys.stderr) as bar:
-        written = writer.write_pending(progress=lambda done, total: bar.update(1))
-    print(f"summaries written: {written} of {pending}", file=sys.stderr)
-    return written, pending
+    with tqdm(total=len(jobs), desc="writing summaries", unit="summary", disable=None, file=sys.stderr) as bar:
+        written = writer.write_pending(jobs, progress=lambda done, total: bar.update(1))
+    print(f"summaries written: {written} of {len(jobs)}", file=sys.stderr)
+    return written, len(jobs)
 
 
 def cmd_serve(container, args) -> int:

@@ -204,10 +204,8 @@ def _with_list_items(picked: list[Chunk], doc_chunks: Mapping[str, Sequence[Chun
         if not chunk.text.rstrip().endswith(":"):
             continue
         semicolons = False
-        for offset in range(1, LIST_ITEMS + 1):
-            chunks = doc_chunks[chunk.doc_id]
-            item = chunks[chunk.idx + offset] if chunk.idx + offset < len(chunks) else None
-            if item is None or item.kind != "sentence":
+        for item in doc_chunks[chunk.doc_id][chunk.idx + 1:chunk.idx + 1 + LIST_ITEMS]:
+            if item.kind != "sentence":
                 break
             if item.chunk_id not in ids:
                 out.append(item)

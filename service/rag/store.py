@@ -256,9 +256,7 @@ class ChunkStore:
         meta = got["metadatas"][0]
         if "digests" not in meta:
             return None
-        written = json.loads(meta.get("written") or "{}")
-        current = written.get("items", {}) if written.get("version") == content_version(meta["sha256"]) else {}
-        return json.loads(meta["digests"]), current
+        return json.loads(meta["digests"]), _written_items(meta, content_version(meta["sha256"]))
 
     def save_written_summary(self, doc_id: str, sha256: str, key: str, payload: dict) -> bool:
         """Store the paragraph written over one digest of this content version; False (nothing stored) when the
@@ -268,8 +266,7 @@ class ChunkStore:
             return False
         meta = dict(got["metadatas"][0])
         version = content_version(sha256)
-        written = json.loads(meta.get("written") or "{}")
-        items = written.get("items", {}) if written.get("version") == version else {}
+        items = _written_items(meta, version)
         items[key] = payload
         meta["written"] = json.dumps({"version": version, "items": items})
         self._docs.update(ids=[doc_id], metadatas=[meta])
@@ -329,3 +326,9 @@ def _chunk_metadata(chunk: Chunk, view: str, version: str) -> dict:
         "kind": chunk.kind,
         "view": view,
     }
+
+
+def _written_items(meta: dict, version: str) -> dict[str, dict]:
+    """The paragraphs written for this content version of a document (its metadata "written"); none for another."""
+    written = json.loads(meta.get("written") or "{}")
+    return written.get("items", {}) if written.get("version") == version else {}

@@ -162,14 +162,13 @@ class SummaryWriter:
                  generated.answer is not None, generated.generate_ms)
         return True
 
-    def write_pending(self, progress: Callable[[int, int], None] | None = None,
-                      stop: threading.Event | None = None) -> int:
-        """Write every pending summary; returns how many were written. progress(done, total) after each."""
-        jobs = self.pending()
+    def write_pending(self, jobs: Sequence[Job] | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> int:
+        """Write every pending summary (jobs: pending() when taken already); returns how many were written.
+        progress(done, total) after each."""
+        jobs = self.pending() if jobs is None else jobs
         written = 0
         for n, job in enumerate(jobs, start=1):
-            if stop is not None and stop.is_set():
-                break
             if not self.write(job):
                 break
             written += 1
